@@ -1,0 +1,143 @@
+"""The `binanno` command: one sub-command per registered recipe, generated from its Args."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import socket
+import sys
+from typing import Any, NoReturn, Sequence
+
+from . import __version__
+from .config import SETTINGS, home, resolve
+from .errors import UserError
+from .registry import Recipe, all_recipes, get_recipe, load_file
+
+# Settings that every server recipe takes as flags; `db` applies to commands too.
+SERVER_FLAGS = ("host", "port", "batch_size", "feed_overlap", "history_size", "lookahead")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def overview() -> str:
+    """`binanno --help`: every recipe and command with its one-line summary."""
+    recipes = all_recipes()
+    width = max((len(n) for n in recipes), default=10) + 2
+    lines = [f"binanno {__version__}: binary annotation with a model in the loop", "",
+             "Usage: binanno NAME [ARGS] [-F recipes.py]    (binanno NAME --help for its arguments)", ""]
+    for title, is_command in (("Recipes (start the web server)", False), ("Commands", True)):
+        lines.append(f"{title}:")
+        lines += [f"  {n:<{width}}{r.summary}" for n, r in recipes.items() if r.is_command == is_command]
+        lines.append("")
+    lines.append("Settings come from flags, ./binanno.json, $BINANNO_HOME/binanno.json and BINANNO_* variables.")
+    return "\n".join(lines)
+
+
+def build_parser(entry: Recipe) -> argparse.ArgumentParser:
+    """An argument parser for one recipe, from its declared Args and its signature's defaults."""
+    doc = inspect.getdoc(entry.func) or ""
+    parser = _Parser(prog=f"binanno {entry.name}", description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    params = inspect.signature(entry.func).parameters
+    for name, arg in entry.args.items():
+        default = params[name].default
+        has_default = default is not inspect.Parameter.empty
+        kwargs: dict[str, Any] = {"help": arg.help + (f" (default: {default})" if has_default and default not in (None, False) else "")}
+        if arg.choices:
+            kwargs["choices"] = arg.choices
+        if arg.kind == "positional":
+            parser.add_argument(name, nargs="?" if has_default else None, default=default if has_default else None,
+                                type=arg.converter, **kwargs)
+            continue
+        flags = [f"--{name.replace('_', '-')}"] + ([f"-{arg.short}"] if arg.short else [])
+        if arg.kind == "flag":
+            parser.add_argument(*flags, dest=name, action="store_true", default=bool(default) if has_default else False, **kwargs)
+        else:
+            parser.add_argument(*flags, dest=name, type=arg.converter, default=default if has_default else None, **kwargs)
+    taken = set(entry.args)
+    group = parser.add_argument_group("settings")
+    for setting in SETTINGS:
+        if setting.name in taken or (entry.is_command and setting.name != "db"):
+            continue
+        if setting.name != "db" and setting.name not in SERVER_FLAGS:
+            continue
+        flag = f"--{setting.name.replace('_', '-')}"
+        if setting.default is False:
+            group.add_argument(flag, dest=setting.name, action="store_const", const=True, default=None, help=setting.help)
+        else:
+            group.add_argument(flag, dest=setting.name, type=setting.type, default=None, help=setting.help)
+    group.add_argument("-F", dest="_files", action="append", default=[], metavar="FILE", help="Python file(s) with recipes to load")
+    return parser
+
+
+def _pop_files(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    files, rest, items = [], [], list(argv)
+    while items:
+        item = items.pop(0)
+        if item == "-F" and items:
+            files.append(items.pop(0))
+        elif item.startswith("-F") and len(item) > 2:
+            files.append(item[2:])
+        else:
+            rest.append(item)
+    return files, rest
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail early, with a one-line error, if the port is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as e:
+            raise UserError(f"Can't listen on {host}:{port} ({e.strerror}): pass another --port or set BINANNO_PORT") from None
+
+
+def run(argv: Sequence[str]) -> int:
+    files, rest = _pop_files(argv)
+    for path in files:
+        load_file(path)
+    if not rest or rest[0] in ("-h", "--help", "help"):
+        print(overview())
+        return 0
+    if rest[0] == "--version":
+        print(__version__)
+        return 0
+    entry = get_recipe(rest[0])
+    namespace = build_parser(entry).parse_args(rest[1:])
+    kwargs = {name: getattr(namespace, name) for name in entry.args}
+    cli_settings = {s.name: getattr(namespace, s.name, None) for s in SETTINGS if s.name not in entry.args}
+    if cli_settings.get("db"):
+        os.environ["BINANNO_DB"] = cli_settings["db"]  # so that binanno.connect() in any recipe sees it
+    if entry.is_command:
+        entry(**kwargs)
+        return 0
+    early = resolve(cli=cli_settings)
+    check_port(early["host"], early["port"])
+    components = entry(**kwargs)
+    if components is None:
+        return 0
+    if not isinstance(components, dict):
+        raise UserError(f"Recipe '{entry.name}' returned {type(components).__name__}: a recipe returns a dict of components")
+    from .server import serve
+
+    serve(components, resolve(components.get("config"), cli=cli_settings))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `binanno` command."""
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except UserError as e:
+        print(f"✘ {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def default_db() -> str:
+    return str(home() / "binanno.db")

@@ -1,0 +1,115 @@
+"""The settings table: each setting is declared once, with its default and help.
+
+Where a value comes from, lowest to highest priority:
+
+1. the default in ``SETTINGS``;
+2. the recipe's ``config`` component;
+3. ``$BINANNO_HOME/binanno.json`` (``~/.binanno`` by default), then ``./binanno.json``;
+4. ``BINANNO_<NAME>`` environment variables (e.g. ``BINANNO_PORT=9000``);
+5. command-line flags (``--port 9000``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .errors import UserError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    type: Callable[[str], Any]
+    help: str
+
+
+def to_bool(value: str | bool) -> bool:
+    """Parse '1/true/yes/on' and '0/false/no/off' (any case)."""
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "127.0.0.1", str, "Host the web server listens on"),
+    Setting("port", 8080, int, "Port the web server listens on"),
+    Setting("db", None, str, "SQLite file or peewee database URL (default: $BINANNO_HOME/binanno.db)"),
+    Setting("batch_size", 10, int, "Questions sent per request, and answers per model update"),
+    Setting("feed_overlap", False, to_bool, "Whether every named session sees every question"),
+    Setting("history_size", 10, int, "Answers shown in the page's history"),
+    Setting("lookahead", 64, int, "Questions scored ahead of the annotator, so requests never wait for the model"),
+    Setting("exclude_by", "task", str, "Skip questions already answered: 'task' (same question) or 'input' (same text)"),
+    Setting("resend_after", 300, int, "Seconds after which a question sent but not answered is offered again"),
+    Setting("title", "binanno", str, "Page title"),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def home(environ: Mapping[str, str] | None = None) -> Path:
+    """``$BINANNO_HOME``, or ``~/.binanno``."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("BINANNO_HOME") or Path.home() / ".binanno").expanduser()
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf8"))
+    except json.JSONDecodeError as e:
+        raise UserError(f"invalid JSON at line {e.lineno}: {e.msg}; fix or remove the file", path=path) from None
+    if not isinstance(data, dict):
+        raise UserError("expected a JSON object of settings", path=path)
+    return data
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    setting = BY_NAME.get(name)
+    if setting is None or value is None:
+        return value
+    try:
+        return setting.type(value) if isinstance(value, str) or setting.type is not str else value
+    except (TypeError, ValueError) as e:
+        raise UserError(f"bad value for setting '{name}' in {source}: {e}") from None
+
+
+def resolve(
+    recipe_config: Mapping[str, Any] | None = None,
+    cli: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> dict[str, Any]:
+    """Merge every source into one settings dict, in the documented order.
+
+    Keys that are not in ``SETTINGS`` are kept (recipes and the page read their own),
+    but a ``BINANNO_`` variable must name a known setting.
+    """
+    environ = os.environ if environ is None else environ
+    merged: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    merged.update(recipe_config or {})
+    for path in (home(environ) / "binanno.json", (cwd or Path.cwd()) / "binanno.json"):
+        for key, value in _read_json(path).items():
+            merged[key] = _coerce(key, value, str(path))
+    for key, value in environ.items():
+        if not key.startswith("BINANNO_") or key in ("BINANNO_HOME", "BINANNO_DB") or key.startswith("BINANNO_BASIC_AUTH"):
+            continue
+        name = key[len("BINANNO_"):].lower()
+        if name in BY_NAME:
+            merged[name] = _coerce(name, value, key)
+    if environ.get("BINANNO_DB"):
+        merged["db"] = environ["BINANNO_DB"]
+    for key, value in (cli or {}).items():
+        if value is not None:
+            merged[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
+    return merged

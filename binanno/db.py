@@ -1,0 +1,202 @@
+"""Where answers live: peewee models bound at run time, and one small facade over them."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import peewee as pw
+from playhouse.db_url import connect
+
+from .errors import UserError
+from .hashing import set_hashes
+from .types import ANSWERS, Task
+
+proxy = pw.DatabaseProxy()
+SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal", "busy_timeout": 10000}
+
+
+class _Base(pw.Model):
+    class Meta:
+        database = proxy
+
+
+class Dataset(_Base):
+    name = pw.CharField(unique=True)
+    created = pw.IntegerField()
+    meta = pw.TextField(default="{}")
+
+
+class Example(_Base):
+    """One answer: a task as answered, by one session, in one dataset."""
+
+    dataset = pw.ForeignKeyField(Dataset, backref="examples", on_delete="CASCADE")
+    input_hash = pw.BigIntegerField(index=True)
+    task_hash = pw.BigIntegerField(index=True)
+    session_id = pw.CharField(default="")
+    answer = pw.CharField()
+    timestamp = pw.IntegerField()
+    content = pw.TextField()
+
+    class Meta:
+        # A re-sent batch (after a lost response) overwrites instead of duplicating.
+        indexes = ((("dataset", "task_hash", "session_id"), True),)
+
+
+def open_database(target: str | Path) -> pw.Database:
+    """A peewee database for a SQLite path or a database URL (``sqlite:///x.db``, ``postgresql://...``)."""
+    target = str(target)
+    if "://" in target:
+        try:
+            db = connect(target)
+        except (RuntimeError, ValueError, ImportError) as e:
+            raise UserError(f"Can't use database URL '{target}': {e}") from None
+        if isinstance(db, pw.SqliteDatabase):
+            db.init(db.database, pragmas=SQLITE_PRAGMAS)
+        return db
+    path = Path(target).expanduser()
+    if path.is_dir():
+        raise UserError(f"Database path '{target}' is a directory: pass a file path to --db")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+
+
+class Database:
+    """The store's API: datasets and their answers. Every write is one transaction."""
+
+    def __init__(self, target: str | Path) -> None:
+        self.target = str(target)
+        self.db = open_database(target)
+        proxy.initialize(self.db)
+        self._write_lock = threading.Lock()
+        try:
+            self.db.connect(reuse_if_open=True)
+            self.db.create_tables([Dataset, Example], safe=True)
+        except pw.OperationalError as e:
+            raise UserError(f"Can't open database '{target}': {e}") from None
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+    # datasets
+    def datasets(self) -> list[str]:
+        return [d.name for d in Dataset.select(Dataset.name).order_by(Dataset.name)]
+
+    def __contains__(self, name: str) -> bool:
+        return Dataset.select().where(Dataset.name == name).exists()
+
+    def add_dataset(self, name: str, meta: dict[str, Any] | None = None) -> None:
+        """Create ``name`` if it doesn't exist (an existing dataset is left as it is)."""
+        with self._write_lock, self.db.atomic():
+            Dataset.get_or_create(name=name, defaults={"created": int(time.time()), "meta": json.dumps(meta or {})})
+
+    def _dataset(self, name: str) -> Dataset:
+        try:
+            return Dataset.get(Dataset.name == name)
+        except Dataset.DoesNotExist:
+            from .errors import did_you_mean
+
+            raise UserError(f"Unknown dataset '{name}'. {did_you_mean(name, self.datasets())}".strip()) from None
+
+    def drop(self, name: str) -> int:
+        """Delete a dataset and its answers; returns how many answers went with it."""
+        dataset = self._dataset(name)
+        with self._write_lock, self.db.atomic():
+            count = Example.delete().where(Example.dataset == dataset).execute()
+            dataset.delete_instance()
+        return count
+
+    # answers
+    def add_answers(self, name: str, answers: Iterable[Task], session_id: str | None = None) -> int:
+        """Store answers in one transaction, committed when this returns; returns the count.
+
+        Storing the same task again for the same session replaces it, so retries are safe.
+        """
+        self.add_dataset(name)
+        dataset = self._dataset(name)
+        rows = []
+        now = int(time.time())
+        for task in answers:
+            if task.get("answer") not in ANSWERS:
+                raise UserError(f"answer must be one of {', '.join(ANSWERS)}, got {task.get('answer')!r}")
+            task = set_hashes(task)
+            session = task.get("_session_id") or session_id or ""
+            task["_session_id"] = session
+            task.setdefault("_timestamp", now)
+            rows.append({
+                "dataset": dataset.id, "input_hash": task["_input_hash"], "task_hash": task["_task_hash"],
+                "session_id": session, "answer": task["answer"], "timestamp": int(task["_timestamp"]),
+                "content": json.dumps(task, ensure_ascii=False),
+            })
+        if not rows:
+            return 0
+        with self._write_lock, self.db.atomic():
+            for i in range(0, len(rows), 200):
+                (Example.insert_many(rows[i:i + 200])
+                 .on_conflict(conflict_target=[Example.dataset, Example.task_hash, Example.session_id],
+                              update={Example.answer: pw.EXCLUDED.answer, Example.content: pw.EXCLUDED.content,
+                                      Example.timestamp: pw.EXCLUDED.timestamp})
+                 .execute())
+        return len(rows)
+
+    def get_answers(self, name: str, answer: str | None = None) -> Iterator[Task]:
+        """The stored answers of a dataset, oldest first, lazily."""
+        query = Example.select(Example.content).where(Example.dataset == self._dataset(name))
+        if answer:
+            query = query.where(Example.answer == answer)
+        for row in query.order_by(Example.id).iterator():
+            yield json.loads(row.content)
+
+    def count(self, name: str) -> int:
+        return Example.select().where(Example.dataset == self._dataset(name)).count()
+
+    def hashes(self, names: Iterable[str], kind: str = "task", session_id: str | None = None) -> set[int]:
+        """Task (or input) hashes answered in ``names``; unknown names count as empty."""
+        ids = [d.id for d in Dataset.select(Dataset.id).where(Dataset.name.in_(list(names)))]
+        if not ids:
+            return set()
+        column = Example.input_hash if kind == "input" else Example.task_hash
+        query = Example.select(column).where(Example.dataset.in_(ids))
+        if session_id is not None:
+            query = query.where(Example.session_id == session_id)
+        return {getattr(row, column.name) for row in query.iterator()}
+
+    def stats(self, name: str) -> dict[str, Any]:
+        """Counts per answer, per label and per session, and the model's accuracy at question time."""
+        answers: Counter[str] = Counter()
+        labels: dict[str, Counter[str]] = {}
+        sessions: dict[str, Counter[str]] = {}
+        correct = scored = 0
+        recent: list[bool] = []
+        for task in self.get_answers(name):
+            answer = task["answer"]
+            answers[answer] += 1
+            for label in task_labels(task):
+                labels.setdefault(label, Counter())[answer] += 1
+            sessions.setdefault(task.get("_session_id") or "", Counter())[answer] += 1
+            score = (task.get("meta") or {}).get("score")
+            if isinstance(score, (int, float)) and answer in ("accept", "reject"):
+                hit = (score >= 0.5) == (answer == "accept")
+                correct += hit
+                scored += 1
+                recent = (recent + [hit])[-100:]
+        return {
+            "dataset": name, "total": sum(answers.values()), "answers": dict(answers),
+            "labels": {k: dict(v) for k, v in sorted(labels.items())},
+            "sessions": {k: dict(v) for k, v in sorted(sessions.items())},
+            "model_accuracy": correct / scored if scored else None, "model_accuracy_n": scored,
+            "model_accuracy_last_100": sum(recent) / len(recent) if recent else None,
+        }
+
+
+def task_labels(task: Task) -> list[str]:
+    """The labels a task asks about: its span labels, else its label."""
+    labels = [s["label"] for s in task.get("spans", []) if s.get("label")]
+    if not labels and task.get("label"):
+        labels = [task["label"]]
+    return labels

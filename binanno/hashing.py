@@ -1,0 +1,45 @@
+"""Stable input and task hashes over canonical JSON (the same on every run and machine)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Iterable, cast
+
+from .types import Task
+
+INPUT_KEYS = ("text", "image", "html", "input")
+TASK_KEYS = ("spans", "label", "options", "accept")
+
+
+def hash_record(obj: Any) -> int:
+    """A signed 32-bit hash of ``obj`` as canonical JSON (sorted keys, no spaces)."""
+    data = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.blake2b(data.encode("utf8"), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _spans_key(spans: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Only what defines the question: offsets and label, not scores or cached text.
+    keys = ("start", "end", "label")
+    return sorted(({k: s.get(k) for k in keys} for s in spans), key=lambda s: json.dumps(s, sort_keys=True))
+
+
+def set_hashes(
+    task: Task,
+    input_keys: Iterable[str] = INPUT_KEYS,
+    task_keys: Iterable[str] = TASK_KEYS,
+    overwrite: bool = False,
+) -> Task:
+    """Add ``_input_hash`` (what is annotated) and ``_task_hash`` (the question asked of it)."""
+    if overwrite or "_input_hash" not in task:
+        values = {k: task[k] for k in input_keys if k in task}  # type: ignore[literal-required]
+        task["_input_hash"] = hash_record(values)
+    if overwrite or "_task_hash" not in task:
+        values = {}
+        for key in task_keys:
+            if key in task:
+                value = task[key]  # type: ignore[literal-required]
+                values[key] = _spans_key(value) if key == "spans" else value
+        task["_task_hash"] = hash_record([task["_input_hash"], values])
+    return cast(Task, task)

@@ -1,0 +1,154 @@
+"""The web app: Prodigy's REST protocol over one Controller, and the one-question page."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import secrets
+from typing import Any, AsyncIterator, Mapping
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import __version__
+from .controller import AnswerError, Controller
+from .paths import asset_dir
+
+# Settings the page may see; the database URL, for one, stays on the server.
+PUBLIC_SETTINGS = ("batch_size", "history_size", "feed_overlap", "title", "labels", "instructions", "exclusive")
+
+
+class BasicAuth:
+    """HTTP basic auth on every route, when a user and password are configured."""
+
+    def __init__(self, app: ASGIApp, user: str, password: str) -> None:
+        self.app = app
+        self.expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            header = dict(scope["headers"]).get(b"authorization", b"").decode("latin1")
+            if not secrets.compare_digest(header, self.expected):
+                response = Response("Authentication required", 401, {"WWW-Authenticate": 'Basic realm="binanno"'})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    # sendBeacon posts text/plain, so parse the body whatever its content type says.
+    raw = await request.body()
+    try:
+        data = json.loads(raw or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise AnswerError("the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise AnswerError("the request body must be a JSON object")
+    return data
+
+
+def create_app(controller: Controller, environ: Mapping[str, str] | None = None, lifespan: bool = True) -> Starlette:
+    """A Starlette app serving ``controller``; basic auth from ``BINANNO_BASIC_AUTH_USER/PASS``."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    templates = Jinja2Templates(directory=str(asset_dir("templates")))
+    settings = controller.settings
+    public = {k: settings[k] for k in PUBLIC_SETTINGS if k in settings}
+
+    def payload(session_id: str | None) -> dict[str, Any]:
+        return {"progress": controller.progress(), "status": controller.status(session_id)}
+
+    async def index(request: Request) -> Response:
+        return templates.TemplateResponse(request, "index.html", {
+            "title": settings.get("title", "binanno"), "dataset": controller.dataset,
+            "view_id": controller.view_id, "config": public, "config_json": json.dumps(public),
+        })
+
+    async def project(request: Request) -> Response:
+        return JSONResponse({"dataset": controller.dataset, "view_id": controller.view_id,
+                             "config": public, "version": __version__})
+
+    async def get_session_questions(request: Request) -> Response:
+        try:
+            data = await _body(request)
+        except AnswerError as e:
+            return JSONResponse({"error": str(e)}, 400)
+        session_id = controller.session_name(data.get("session_id"))
+        tasks = await run_in_threadpool(controller.get_questions, session_id)
+        return JSONResponse({"tasks": tasks, "total": None, "session_id": session_id, **payload(session_id)})
+
+    async def give_answers(request: Request) -> Response:
+        try:
+            data = await _body(request)
+            answers = data.get("answers")
+            if not isinstance(answers, list):
+                raise AnswerError("expected {'answers': [...], 'session_id': ...}")
+            session_id = controller.session_name(data.get("session_id"))
+            stored = await run_in_threadpool(controller.receive_answers, answers, session_id)
+        except AnswerError as e:
+            return JSONResponse({"error": str(e)}, 400)
+        return JSONResponse({"stored": stored, **payload(session_id)})
+
+    async def status(request: Request) -> Response:
+        return JSONResponse(payload(request.query_params.get("session_id")))
+
+    @contextlib.asynccontextmanager
+    async def close_on_shutdown(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(controller.close)
+
+    middleware = []
+    user, password = environ.get("BINANNO_BASIC_AUTH_USER"), environ.get("BINANNO_BASIC_AUTH_PASS")
+    if user and password:
+        middleware.append(Middleware(BasicAuth, user=user, password=password))
+    routes = [
+        Route("/", index),
+        Route("/project", project),
+        Route("/get_session_questions", get_session_questions, methods=["POST"]),
+        Route("/give_answers", give_answers, methods=["POST"]),
+        Route("/status", status),
+        Mount("/static", StaticFiles(directory=str(asset_dir("static"))), name="static"),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=close_on_shutdown if lifespan else None)
+
+
+def serve(components: Any, settings: dict[str, Any]) -> None:
+    """Start the controller and the web server; Ctrl+C applies pending updates and exits cleanly."""
+    import uvicorn
+
+    from .config import home
+    from .db import Database
+
+    db = Database(settings.get("db") or home() / "binanno.db")
+    controller = Controller(components, db, settings)
+    try:
+        controller.start()
+    except BaseException:
+        controller.close()
+        db.close()
+        raise
+    host, port = settings["host"], settings["port"]
+    print(f"✨ Starting the web server at http://{host}:{port} ...\nOpen the app in your browser and start annotating! (Ctrl+C to stop)", flush=True)
+    # The controller is closed here rather than in a lifespan hook: uvicorn re-raises Ctrl+C
+    # after its own shutdown, and the pending model updates and on_exit must run either way.
+    server = uvicorn.Server(uvicorn.Config(create_app(controller, lifespan=False), host=host, port=port,
+                                           log_level="warning", lifespan="off", timeout_graceful_shutdown=3))
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.close()
+        db.close()
+    status = controller.status()
+    print(f"\n✔ Saved answers to '{controller.dataset}': {status['accept']} accept, {status['reject']} reject, "
+          f"{status['ignore']} ignore ({status['answered']} in total)", flush=True)

@@ -1,0 +1,1 @@
+"""Lazy streams of tasks: loaders, preprocessing, sorters and filters."""

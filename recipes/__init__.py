@@ -1,0 +1,1 @@
+"""binanno's built-in recipes, registered through the same entry points as anyone's."""

@@ -1,0 +1,115 @@
+"""Commands over the answer store: export, import, drop and stats."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from binanno import Arg, UserError, command, connect, get_stream
+from binanno.types import ANSWERS
+
+
+@command(
+    "db-out",
+    dataset=Arg(help="Dataset to export"),
+    output=Arg(help="JSONL file to write (default: stdout)"),
+    answer=Arg(help="Only answers of this kind", kind="option", choices=ANSWERS),
+)
+def db_out(dataset: str, output: str | None = None, answer: str | None = None) -> None:
+    """Export a dataset's answers as JSONL, oldest first."""
+    db = connect()
+    rows = db.get_answers(dataset, answer=answer)  # raises a one-line error for an unknown dataset
+    out = Path(output).open("w", encoding="utf8") if output else sys.stdout
+    count = 0
+    try:
+        for task in rows:
+            out.write(json.dumps(task, ensure_ascii=False) + "\n")
+            count += 1
+    finally:
+        if output:
+            out.close()
+    if output:
+        print(f"✔ Exported {count} answers from '{dataset}' to {output}", file=sys.stderr)
+
+
+@command(
+    "db-in",
+    dataset=Arg(help="Dataset to import into (created if missing)"),
+    source=Arg(help="File of tasks (JSONL, JSON, CSV or TXT)"),
+    answer=Arg(help="Set this answer on every task (default: keep each task's own, else accept)", kind="option", choices=ANSWERS),
+    skip_invalid=Arg(help="Skip invalid lines (with a count) instead of stopping", kind="flag"),
+)
+def db_in(dataset: str, source: str, answer: str | None = None, skip_invalid: bool = False) -> None:
+    """Import annotated tasks into a dataset, rehashing them.
+
+    The whole file is validated before anything is written, so a bad line stores nothing.
+    """
+    tasks = []
+    for task in get_stream(source, rehash=True, dedup=False, skip_invalid=skip_invalid):
+        if answer:
+            task["answer"] = answer
+        elif task.get("answer") not in ANSWERS:
+            if "answer" in task:
+                raise UserError(f"task {task.get('text', '')[:30]!r} has answer {task['answer']!r}: use one of {', '.join(ANSWERS)} or pass --answer", path=source)
+            task["answer"] = "accept"
+        tasks.append(task)
+    db = connect()
+    count = db.add_answers(dataset, tasks)
+    print(f"✔ Imported {count} answers into '{dataset}'")
+
+
+@command(
+    "drop",
+    dataset=Arg(help="Dataset to delete"),
+    yes=Arg(help="Don't ask for confirmation", kind="flag", short="y"),
+)
+def drop(dataset: str, yes: bool = False) -> None:
+    """Delete a dataset and all its answers."""
+    db = connect()
+    count = db.count(dataset)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UserError(f"Dropping '{dataset}' deletes {count} answers: pass --yes to confirm")
+        reply = input(f"Delete dataset '{dataset}' and its {count} answers? [y/N] ")
+        if reply.strip().lower() not in ("y", "yes"):
+            print("Nothing deleted.")
+            return
+    db.drop(dataset)
+    print(f"✔ Dropped '{dataset}' ({count} answers)")
+
+
+@command(
+    "stats",
+    dataset=Arg(help="Dataset to describe (default: list all datasets)"),
+    json_=Arg(help="Print JSON instead of a table", kind="flag"),
+)
+def stats(dataset: str | None = None, json_: bool = False) -> None:
+    """Counts per answer, label and session, and how often the model was right at question time."""
+    db = connect()
+    if dataset is None:
+        summary = {name: db.count(name) for name in db.datasets()}
+        if json_:
+            print(json.dumps(summary))
+            return
+        print(f"Database: {db.target}")
+        for name, count in summary.items():
+            print(f"  {name:<30} {count:>8} answers")
+        if not summary:
+            print("  (no datasets yet)")
+        return
+    info = db.stats(dataset)
+    if json_:
+        print(json.dumps(info))
+        return
+    print(f"Dataset '{dataset}': {info['total']} answers")
+    print("  " + ", ".join(f"{a}: {info['answers'].get(a, 0)}" for a in ANSWERS))
+    if info["model_accuracy"] is not None:
+        last = info["model_accuracy_last_100"]
+        print(f"  model right at question time: {info['model_accuracy']:.1%} of {info['model_accuracy_n']} "
+              f"(last 100: {last:.1%})")
+    for title, table in (("label", info["labels"]), ("session", info["sessions"])):
+        if table:
+            print(f"  per {title}:")
+            for key, counts in table.items():
+                print(f"    {key or '(none)':<28} " + "  ".join(f"{a} {counts.get(a, 0):>5}" for a in ANSWERS))

@@ -1,0 +1,63 @@
+"""mark: yes/no review of pre-annotated examples, no model. Copy this file to write your own recipe."""
+
+from __future__ import annotations
+
+import copy
+from typing import Iterable, Iterator
+
+from binanno import Arg, get_stream, recipe, set_hashes, split_string
+from binanno.types import Components, Task
+
+
+@recipe(
+    "mark",
+    dataset=Arg(help="Dataset to save answers to"),
+    source=Arg(help="Input file (JSONL, JSON, CSV or TXT), or - for stdin"),
+    label=Arg(help="Only ask about these labels (comma-separated); for texts without spans, ask 'is it LABEL?'",
+              kind="option", short="l", converter=split_string),
+    loader=Arg(help="Loader to read SOURCE with, if not from its extension", kind="option", choices=("jsonl", "json", "csv", "txt")),
+    exclude=Arg(help="Skip examples answered in these datasets (comma-separated)", kind="option", short="e", converter=split_string),
+    skip_invalid=Arg(help="Skip invalid input lines (with a count) instead of stopping", kind="flag"),
+)
+def mark(dataset: str, source: str, label: list[str] | None = None, loader: str | None = None,
+         exclude: list[str] | None = None, skip_invalid: bool = False) -> Components:
+    """Review pre-annotated examples, one yes/no question per span or label.
+
+    Every span of an input becomes its own question (the span highlighted with its label);
+    an input with a `label` but no spans asks about that label, and with --label, a text
+    with neither is asked once per label. No model is involved: answers go straight to the
+    dataset, ready for `db-out` or `train`.
+    """
+    # Read the source lazily: nothing is loaded into memory up front.
+    stream = get_stream(source, loader=loader, skip_invalid=skip_invalid)
+    # Split each example into single binary questions.
+    questions = split_questions(stream, labels=label)
+    return {
+        "dataset": dataset,  # where the answers go
+        "stream": questions,  # the questions, one span or label each
+        "view_id": "binary",  # the page draws spans or labels, whichever a task has
+        "exclude": exclude,  # other datasets whose answered questions are skipped
+        "config": {"labels": label or []},  # shown on the page
+    }
+
+
+def split_questions(stream: Iterable[Task], labels: list[str] | None = None) -> Iterator[Task]:
+    """One task per span (or per label), each with its own task hash."""
+    wanted = set(labels or [])
+    for task in stream:
+        spans = task.get("spans") or []
+        if spans:
+            for span in spans:
+                if wanted and span.get("label") not in wanted:
+                    continue
+                question = copy.deepcopy(task)
+                question["spans"] = [span]
+                yield set_hashes(question, overwrite=True)
+        elif task.get("label"):
+            if not wanted or task["label"] in wanted:
+                yield task
+        elif wanted:
+            for name in labels or []:
+                yield set_hashes({**copy.deepcopy(task), "label": name}, overwrite=True)
+        else:
+            yield task
