@@ -50,13 +50,13 @@ def build_parser(entry: Recipe) -> argparse.ArgumentParser:
             kwargs["choices"] = arg.choices
         if arg.kind == "positional":
             parser.add_argument(name, nargs="?" if has_default else None, default=default if has_default else None,
-                                type=arg.converter, **kwargs)
+                                type=arg.converter or str, **kwargs)
             continue
         flags = [f"--{name.replace('_', '-')}"] + ([f"-{arg.short}"] if arg.short else [])
         if arg.kind == "flag":
             parser.add_argument(*flags, dest=name, action="store_true", default=bool(default) if has_default else False, **kwargs)
         else:
-            parser.add_argument(*flags, dest=name, type=arg.converter, default=default if has_default else None, **kwargs)
+            parser.add_argument(*flags, dest=name, type=arg.converter or str, default=default if has_default else None, **kwargs)
     taken = set(entry.args)
     group = parser.add_argument_group("settings")
     for setting in SETTINGS:
@@ -110,8 +110,9 @@ def run(argv: Sequence[str]) -> int:
     namespace = build_parser(entry).parse_args(rest[1:])
     kwargs = {name: getattr(namespace, name) for name in entry.args}
     cli_settings = {s.name: getattr(namespace, s.name, None) for s in SETTINGS if s.name not in entry.args}
-    if cli_settings.get("db"):
-        os.environ["BINANNO_DB"] = cli_settings["db"]  # so that binanno.connect() in any recipe sees it
+    db = cli_settings.get("db")
+    if db:
+        os.environ["BINANNO_DB"] = str(db)  # so that binanno.connect() in any recipe sees it
     if entry.is_command:
         entry(**kwargs)
         return 0

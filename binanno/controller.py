@@ -85,7 +85,8 @@ class Controller:
         if wait:
             with self._cond:
                 self._cond.wait_for(lambda: self._exhausted or self.error is not None or len(self._log) >= self.lookahead)
-                if self.error is not None and not self._log:
+                # A bad record in the first look-ahead (a malformed line 7, say) stops the start.
+                if self.error is not None:
                     raise UserError(self.error)
 
     def close(self) -> None:
@@ -191,7 +192,7 @@ class Controller:
         with self._cond:
             key = self._session(session_id)
             sent = self._sent[session_id]
-            tasks = []
+            tasks: list[Task] = []
             for task_hash, (when, task) in list(sent.items()):
                 if len(tasks) < self.batch_size and now - when > self.resend_after:
                     sent[task_hash] = (now, task)
@@ -272,7 +273,7 @@ class Controller:
         with self._cond:
             counts = self.session_counts.get(session_id, Counter())
             accuracy = sum(self._accuracy) / len(self._accuracy) if self._accuracy else None
-            status = {
+            status: dict[str, Any] = {
                 "answered": sum(self.totals.values()), "session_answered": sum(counts.values()),
                 "accept": self.totals["accept"], "reject": self.totals["reject"], "ignore": self.totals["ignore"],
                 "model_accuracy": accuracy, "model_accuracy_n": len(self._accuracy),

@@ -26,6 +26,7 @@ class _Base(pw.Model):
 
 
 class Dataset(_Base):
+    id = pw.AutoField()
     name = pw.CharField(unique=True)
     created = pw.IntegerField()
     meta = pw.TextField(default="{}")
@@ -34,6 +35,7 @@ class Dataset(_Base):
 class Example(_Base):
     """One answer: a task as answered, by one session, in one dataset."""
 
+    id = pw.AutoField()
     dataset = pw.ForeignKeyField(Dataset, backref="examples", on_delete="CASCADE")
     input_hash = pw.BigIntegerField(index=True)
     task_hash = pw.BigIntegerField(index=True)
@@ -98,7 +100,7 @@ class Database:
     def _dataset(self, name: str) -> Dataset:
         try:
             return Dataset.get(Dataset.name == name)
-        except Dataset.DoesNotExist:
+        except pw.DoesNotExist:
             from .errors import did_you_mean
 
             raise UserError(f"Unknown dataset '{name}'. {did_you_mean(name, self.datasets())}".strip()) from None

@@ -1,0 +1,107 @@
+"""Shared fixtures: real files, real SQLite databases, the real server in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_SPANS = ROOT / "binanno" / "data" / "news_spans.jsonl"
+SAMPLE_TEXTS = ROOT / "binanno" / "data" / "news.jsonl"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf8")
+    return path
+
+
+def run_cli(*args: str, home: Path, input: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `binanno ARGS` as a user would, in its own process."""
+    return subprocess.run([sys.executable, "-m", "binanno", *args], capture_output=True, text=True, input=input,
+                          env={**os.environ, "BINANNO_HOME": str(home), **(env or {})}, timeout=300)
+
+
+class Server:
+    """`binanno RECIPE ...` running as a subprocess on a free port of 127.0.0.1."""
+
+    def __init__(self, args: list[str], home: Path, db: Path, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db = db
+        cmd = [sys.executable, "-m", "binanno", *args, "--port", str(self.port), "--host", "127.0.0.1", "--db", str(db)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env={**os.environ, "BINANNO_HOME": str(home), "PYTHONUNBUFFERED": "1", **(env or {})})
+        self.output = ""
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                self.output = self.proc.stdout.read() if self.proc.stdout else ""
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.output}")
+            try:
+                httpx.get(self.url + "/project", timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.proc.kill()
+        raise RuntimeError("server did not start in time")
+
+    def post(self, path: str, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        response = httpx.post(self.url + path, json=body, timeout=60, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def questions(self, session_id: str | None = None) -> list[dict[str, Any]]:
+        return self.post("/get_session_questions", {"session_id": session_id})["tasks"]
+
+    def answer(self, tasks: list[dict[str, Any]], answer: str = "accept", session_id: str | None = None) -> dict[str, Any]:
+        return self.post("/give_answers", {"answers": [{**t, "answer": answer} for t in tasks], "session_id": session_id})
+
+    def stop(self) -> str:
+        """Ctrl+C, as a user would; returns everything the server printed."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self.proc.stdout:
+            self.output += self.proc.stdout.read()
+        return self.output
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def start_server(tmp_path: Path, home: Path) -> Iterator[Any]:
+    """Start real servers; each is stopped with Ctrl+C at the end of the test."""
+    servers: list[Server] = []
+
+    def start(*args: str, db: Path | None = None, env: dict[str, str] | None = None) -> Server:
+        server = Server(list(args), home, db or tmp_path / "binanno.db", env)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
