@@ -1,0 +1,56 @@
+"""An estimate of how far an online model is from converging, for the page's progress bar."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+
+class LossProgress:
+    """Progress from the trend of the update losses: has the loss per answer flattened out?
+
+    After each update the loss per answer is recorded. A line fitted to the last ``window``
+    points gives the share of the current loss that the trend would remove over the next
+    ``window`` updates' worth of answers; progress is one minus that share, smoothed. 0 means
+    the loss is still falling fast (answers are changing the model a lot); 1 means it has
+    flattened out (more answers of this kind change it little). Before ``min_updates`` updates
+    there is no estimate. It is a guide for the annotator, not a guarantee.
+    """
+
+    def __init__(self, window: int = 10, min_updates: int = 3, smoothing: float = 0.3) -> None:
+        self.points: deque[tuple[int, float]] = deque(maxlen=window)
+        self.min_updates = min_updates
+        self.smoothing = smoothing
+        self.value: float | None = None
+        self._seen_updates = -1
+
+    def record(self, answered: int, loss: float | None) -> float | None:
+        """Add one update's (cumulative answers, loss per answer) and return the new estimate."""
+        if loss is not None and np.isfinite(loss):
+            self.points.append((answered, float(loss)))
+        if len(self.points) < self.min_updates:
+            return self.value
+        x = np.array([p[0] for p in self.points], dtype=float)
+        y = np.array([p[1] for p in self.points], dtype=float)
+        span = float(np.ptp(x))
+        if span == 0:
+            return self.value
+        slope, intercept = np.polyfit(x, y, 1)
+        current = max(float(slope * x[-1] + intercept), float(y.mean()) * 0.1, 1e-9)
+        ahead = span / (len(x) - 1) * (self.points.maxlen or len(x))  # answers in one more window
+        share = max(0.0, -float(slope)) * ahead / current
+        estimate = float(np.clip(1.0 - share, 0.0, 1.0))
+        self.value = estimate if self.value is None else self.value + self.smoothing * (estimate - self.value)
+        return self.value
+
+    def __call__(self, controller: Any, last_update: Any) -> float | None:
+        """The ``progress`` component: reads the controller's update count and last loss."""
+        if controller.updates != self._seen_updates:
+            self._seen_updates = controller.updates
+            answered = controller.totals["accept"] + controller.totals["reject"]
+            loss = last_update.get("loss") if isinstance(last_update, dict) else last_update
+            per_answer = float(loss) / max(1, int(controller.batch_size)) if isinstance(loss, (int, float)) else None
+            return self.record(answered, per_answer)
+        return self.value
