@@ -18,12 +18,12 @@ def split_string(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-def connect(db: str | None = None) -> "Database":
+def connect(db: str | None = None) -> Database:
     """The answer store at ``db``, or where the settings point (``--db``, BINANNO_DB, BINANNO_HOME)."""
+    import os
+
     from .config import home
     from .db import Database
-
-    import os
 
     return Database(db or os.environ.get("BINANNO_DB") or home() / "binanno.db")
 

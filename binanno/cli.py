@@ -52,11 +52,15 @@ def build_parser(entry: Recipe) -> argparse.ArgumentParser:
             parser.add_argument(name, nargs="?" if has_default else None, default=default if has_default else None,
                                 type=arg.converter or str, **kwargs)
             continue
-        flags = [f"--{name.replace('_', '-')}"] + ([f"-{arg.short}"] if arg.short else [])
+        # A trailing underscore only dodges a Python name (json_, type_): the flag is --json.
+        flags = [f"--{name.rstrip('_').replace('_', '-')}"] + ([f"-{arg.short}"] if arg.short else [])
         if arg.kind == "flag":
             parser.add_argument(*flags, dest=name, action="store_true", default=bool(default) if has_default else False, **kwargs)
         else:
             parser.add_argument(*flags, dest=name, type=arg.converter or str, default=default if has_default else None, **kwargs)
+        if name.endswith("_"):  # the old spelling (--json-) still works, unlisted
+            alias = {"action": "store_true"} if arg.kind == "flag" else {"type": arg.converter or str}
+            parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=argparse.SUPPRESS, **alias)
     taken = set(entry.args)
     group = parser.add_argument_group("settings")
     for setting in SETTINGS:
@@ -107,16 +111,19 @@ def run(argv: Sequence[str]) -> int:
         print(__version__)
         return 0
     entry = get_recipe(rest[0])
-    namespace = build_parser(entry).parse_args(rest[1:])
+    # Intermixed: an optional positional may come after options (db-out ds --answer accept out.jsonl).
+    namespace = build_parser(entry).parse_intermixed_args(rest[1:])
     kwargs = {name: getattr(namespace, name) for name in entry.args}
     cli_settings = {s.name: getattr(namespace, s.name, None) for s in SETTINGS if s.name not in entry.args}
-    db = cli_settings.get("db")
+    # Resolved for commands too: a "db" in binanno.json applies to db-out, and a broken
+    # binanno.json is reported whatever the command.
+    early = resolve(cli=cli_settings)
+    db = early.get("db")
     if db:
         os.environ["BINANNO_DB"] = str(db)  # so that binanno.connect() in any recipe sees it
     if entry.is_command:
         entry(**kwargs)
         return 0
-    early = resolve(cli=cli_settings)
     check_port(early["host"], early["port"])
     components = entry(**kwargs)
     if components is None:
@@ -138,6 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `binanno db-out ds | head`: the reader has gone; exit quietly, like other Unix tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 def default_db() -> str:

@@ -51,6 +51,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("exclude_by", "task", str, "Skip questions already answered: 'task' (same question) or 'input' (same text)"),
     Setting("resend_after", 300, int, "Seconds after which a question sent but not answered is offered again"),
     Setting("title", "binanno", str, "Page title"),
+    Setting("beam_width", 16, int, "ner.teach: analyses kept per sentence when scoring candidate entities"),
+    Setting("beam_density", 0.0001, float, "ner.teach: drop analyses below this share of the best one's probability"),
+    Setting("sorter", "window", str, "Uncertainty sorter: 'window' ranks a scored look-ahead, 'ema' filters by a moving average"),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -69,6 +72,8 @@ def _read_json(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf8"))
     except json.JSONDecodeError as e:
         raise UserError(f"invalid JSON at line {e.lineno}: {e.msg}; fix or remove the file", path=path) from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"not UTF-8 text ({e.reason}); fix or remove the file", path=path) from None
     if not isinstance(data, dict):
         raise UserError("expected a JSON object of settings", path=path)
     return data
@@ -76,10 +81,17 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     setting = BY_NAME.get(name)
-    if setting is None or value is None:
+    if setting is None or (value is None and setting.default is None):
         return value
     try:
-        return setting.type(value) if isinstance(value, str) or setting.type is not str else value
+        if isinstance(value, str):
+            return setting.type(value)
+        # JSON values arrive typed: int(true) or int(80.5) would quietly give a wrong port.
+        if setting.type is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"expected a whole number, got {json.dumps(value)}")
+        if value is None:
+            raise ValueError("null: remove the key to use the default")
+        return setting.type(value) if setting.type is not str else value
     except (TypeError, ValueError) as e:
         raise UserError(f"bad value for setting '{name}' in {source}: {e}") from None
 

@@ -64,6 +64,7 @@ class Controller:
         self._pending: list[Task] = []
         self._exhausted = False
         self.error: str | None = None
+        self._serving = False  # until start() returns, a failure is raised by start(), not printed
         self.updates = 0
         self.last_update: Any = None
         self._accuracy: deque[bool] = deque(maxlen=ACCURACY_WINDOW)
@@ -88,6 +89,10 @@ class Controller:
                 # A bad record in the first look-ahead (a malformed line 7, say) stops the start.
                 if self.error is not None:
                     raise UserError(self.error)
+                self._serving = True
+        else:
+            with self._cond:
+                self._serving = True
 
     def close(self) -> None:
         """Apply the answers still waiting for the model, stop the worker, run on_exit."""
@@ -155,11 +160,13 @@ class Controller:
                 self._cond.notify_all()
 
     def _fail(self, message: str) -> None:
-        print(f"✘ {message}", file=sys.stderr)
         with self._cond:
             self.error = message
             self._exhausted = True
             self._cond.notify_all()
+            announce = self._serving
+        if announce:
+            print(f"✘ {message}", file=sys.stderr)
 
     # sessions
     def session_name(self, session_id: str | None) -> str:

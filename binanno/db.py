@@ -67,6 +67,19 @@ def open_database(target: str | Path) -> pw.Database:
     return pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, check_same_thread=False)
 
 
+def bound_models(database: pw.Database) -> tuple[type[Dataset], type[Example]]:
+    """Copies of ``Dataset`` and ``Example`` bound to ``database`` (same tables and indexes)."""
+    meta = {"database": database}
+    dataset_model = type("Dataset", (Dataset,), {"Meta": type("Meta", (), {**meta, "table_name": "dataset"}),
+                                                       "__module__": __name__})
+    example_model = type("Example", (Example,), {
+        "Meta": type("Meta", (), {**meta, "table_name": "example"}),
+        "dataset": pw.ForeignKeyField(dataset_model, backref="+", on_delete="CASCADE"),
+        "__module__": __name__,
+    })
+    return dataset_model, example_model
+
+
 class Database:
     """The store's API: datasets and their answers. Every write is one transaction."""
 
@@ -74,12 +87,15 @@ class Database:
         self.target = str(target)
         self.db = open_database(target)
         proxy.initialize(self.db)
+        # Models of our own, bound to this database: with the shared proxy alone, a second
+        # Database in the same process would take over the first one's queries.
+        self.Dataset, self.Example = bound_models(self.db)
         self._write_lock = threading.Lock()
         try:
             self.db.connect(reuse_if_open=True)
-            self.db.create_tables([Dataset, Example], safe=True)
-        except pw.OperationalError as e:
-            raise UserError(f"Can't open database '{target}': {e}") from None
+            self.db.create_tables([self.Dataset, self.Example], safe=True)
+        except pw.DatabaseError as e:  # also "file is not a database"
+            raise UserError(f"Can't open database '{target}': {e}: pass another --db") from None
 
     def close(self) -> None:
         if not self.db.is_closed():
@@ -87,19 +103,19 @@ class Database:
 
     # datasets
     def datasets(self) -> list[str]:
-        return [d.name for d in Dataset.select(Dataset.name).order_by(Dataset.name)]
+        return [d.name for d in self.Dataset.select(self.Dataset.name).order_by(self.Dataset.name)]
 
     def __contains__(self, name: str) -> bool:
-        return Dataset.select().where(Dataset.name == name).exists()
+        return self.Dataset.select().where(self.Dataset.name == name).exists()
 
     def add_dataset(self, name: str, meta: dict[str, Any] | None = None) -> None:
         """Create ``name`` if it doesn't exist (an existing dataset is left as it is)."""
         with self._write_lock, self.db.atomic():
-            Dataset.get_or_create(name=name, defaults={"created": int(time.time()), "meta": json.dumps(meta or {})})
+            self.Dataset.get_or_create(name=name, defaults={"created": int(time.time()), "meta": json.dumps(meta or {})})
 
     def _dataset(self, name: str) -> Dataset:
         try:
-            return Dataset.get(Dataset.name == name)
+            return self.Dataset.get(self.Dataset.name == name)
         except pw.DoesNotExist:
             from .errors import did_you_mean
 
@@ -109,7 +125,7 @@ class Database:
         """Delete a dataset and its answers; returns how many answers went with it."""
         dataset = self._dataset(name)
         with self._write_lock, self.db.atomic():
-            count = Example.delete().where(Example.dataset == dataset).execute()
+            count = self.Example.delete().where(self.Example.dataset == dataset).execute()
             dataset.delete_instance()
         return count
 
@@ -119,8 +135,6 @@ class Database:
 
         Storing the same task again for the same session replaces it, so retries are safe.
         """
-        self.add_dataset(name)
-        dataset = self._dataset(name)
         rows = []
         now = int(time.time())
         for task in answers:
@@ -131,41 +145,49 @@ class Database:
             task["_session_id"] = session
             task.setdefault("_timestamp", now)
             rows.append({
-                "dataset": dataset.id, "input_hash": task["_input_hash"], "task_hash": task["_task_hash"],
+                "input_hash": task["_input_hash"], "task_hash": task["_task_hash"],
                 "session_id": session, "answer": task["answer"], "timestamp": int(task["_timestamp"]),
                 "content": json.dumps(task, ensure_ascii=False),
             })
+        # Everything is checked before the dataset is created: a bad answer leaves no trace.
         if not rows:
+            self.add_dataset(name)
             return 0
         with self._write_lock, self.db.atomic():
+            dataset, _ = self.Dataset.get_or_create(name=name, defaults={"created": now, "meta": "{}"})
+            for row in rows:
+                row["dataset"] = dataset.id
             for i in range(0, len(rows), 200):
-                (Example.insert_many(rows[i:i + 200])
-                 .on_conflict(conflict_target=[Example.dataset, Example.task_hash, Example.session_id],
-                              update={Example.answer: pw.EXCLUDED.answer, Example.content: pw.EXCLUDED.content,
-                                      Example.timestamp: pw.EXCLUDED.timestamp})
+                (self.Example.insert_many(rows[i:i + 200])
+                 .on_conflict(conflict_target=[self.Example.dataset, self.Example.task_hash, self.Example.session_id],
+                              update={self.Example.answer: pw.EXCLUDED.answer, self.Example.content: pw.EXCLUDED.content,
+                                      self.Example.timestamp: pw.EXCLUDED.timestamp})
                  .execute())
         return len(rows)
 
     def get_answers(self, name: str, answer: str | None = None) -> Iterator[Task]:
-        """The stored answers of a dataset, oldest first, lazily."""
-        query = Example.select(Example.content).where(Example.dataset == self._dataset(name))
+        """The stored answers of a dataset, oldest first, lazily.
+
+        An unknown dataset raises here, before the first answer is read (so that ``db-out``
+        fails before it creates its output file).
+        """
+        query = self.Example.select(self.Example.content).where(self.Example.dataset == self._dataset(name))
         if answer:
-            query = query.where(Example.answer == answer)
-        for row in query.order_by(Example.id).iterator():
-            yield json.loads(row.content)
+            query = query.where(self.Example.answer == answer)
+        return (json.loads(row.content) for row in query.order_by(self.Example.id).iterator())
 
     def count(self, name: str) -> int:
-        return Example.select().where(Example.dataset == self._dataset(name)).count()
+        return self.Example.select().where(self.Example.dataset == self._dataset(name)).count()
 
     def hashes(self, names: Iterable[str], kind: str = "task", session_id: str | None = None) -> set[int]:
         """Task (or input) hashes answered in ``names``; unknown names count as empty."""
-        ids = [d.id for d in Dataset.select(Dataset.id).where(Dataset.name.in_(list(names)))]
+        ids = [d.id for d in self.Dataset.select(self.Dataset.id).where(self.Dataset.name.in_(list(names)))]
         if not ids:
             return set()
-        column = Example.input_hash if kind == "input" else Example.task_hash
-        query = Example.select(column).where(Example.dataset.in_(ids))
+        column = self.Example.input_hash if kind == "input" else self.Example.task_hash
+        query = self.Example.select(column).where(self.Example.dataset.in_(ids))
         if session_id is not None:
-            query = query.where(Example.session_id == session_id)
+            query = query.where(self.Example.session_id == session_id)
         return {getattr(row, column.name) for row in query.iterator()}
 
     def stats(self, name: str) -> dict[str, Any]:

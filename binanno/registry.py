@@ -66,7 +66,7 @@ _RECIPES: dict[str, Recipe] = {}
 _loaded_entry_points = False
 
 
-def recipe(name: str, **args: Arg | tuple[Any, ...] | str) -> Callable[[Callable[..., Any]], Recipe]:
+def recipe(name: str, /, **args: Arg | tuple[Any, ...] | str) -> Callable[[Callable[..., Any]], Recipe]:
     """Register a function as recipe ``name``; keyword arguments describe its CLI arguments.
 
     The function returns components (a dict with at least ``stream``) and the server starts.
@@ -74,14 +74,16 @@ def recipe(name: str, **args: Arg | tuple[Any, ...] | str) -> Callable[[Callable
     return _register(name, args, is_command=False)
 
 
-def command(name: str, **args: Arg | tuple[Any, ...] | str) -> Callable[[Callable[..., Any]], Recipe]:
+def command(name: str, /, **args: Arg | tuple[Any, ...] | str) -> Callable[[Callable[..., Any]], Recipe]:
     """Register a command: like a recipe, but it does its work and returns (no server)."""
     return _register(name, args, is_command=True)
 
 
 def _register(name: str, args: dict[str, Any], is_command: bool) -> Callable[[Callable[..., Any]], Recipe]:
     def register(func: Callable[..., Any]) -> Recipe:
-        params = inspect.signature(func).parameters
+        # *args and **kwargs can't be spelled on a command line: they get no CLI argument.
+        params = [name for name, p in inspect.signature(func).parameters.items()
+                  if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
         unknown = [a for a in args if a not in params]
         if unknown:
             raise TypeError(f"recipe {name!r} describes arguments it doesn't take: {', '.join(unknown)}")
@@ -103,8 +105,9 @@ def load_entry_points() -> None:
         if ep.name in _RECIPES:
             continue
         loaded = ep.load()
-        if not isinstance(loaded, Recipe) and callable(loaded):
-            _RECIPES.setdefault(ep.name, Recipe(ep.name, loaded, {}))
+        if not isinstance(loaded, Recipe) and callable(loaded) and ep.name not in _RECIPES:
+            # A plain function: register it like the decorator would, so its parameters are CLI args.
+            _register(ep.name, {}, is_command=False)(loaded)
 
 
 def load_file(path: str | Path) -> None:

@@ -41,7 +41,7 @@ def test_acknowledged_answers_survive_ctrl_c_at_once(start_server: Any, home: Pa
     reply = server.answer(tasks, "accept")
     assert reply["stored"] == 10
     server.stop()  # straight after the acknowledgement
-    stats = json.loads(run_cli("stats", "news", "--json-", "--db", str(server.db), home=home).stdout)
+    stats = json.loads(run_cli("stats", "news", "--json", "--db", str(server.db), home=home).stdout)
     assert stats["answers"] == {"accept": 10}
 
 

@@ -13,24 +13,25 @@ from ..errors import InvalidInput, UserError
 from ..hashing import set_hashes
 from ..types import Task
 
-LOADERS = ("jsonl", "json", "csv", "txt")
+LOADERS = ("jsonl", "json", "csv", "tsv", "txt")
 
 
 def _open(source: str | Path) -> IO[str]:
     if str(source) == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf8") if hasattr(sys.stdin, "buffer") else sys.stdin
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig") if hasattr(sys.stdin, "buffer") else sys.stdin
     path = Path(source)
     if not path.exists():
         raise UserError(f"Can't find input file '{source}': check the path, or pass - to read stdin")
     if path.is_dir():
         raise UserError(f"'{source}' is a directory: pass a JSONL, JSON, CSV or TXT file")
-    return path.open(encoding="utf8", newline="")
+    # utf-8-sig: spreadsheet exports start with a byte-order mark that would hide the 'text' header.
+    return path.open(encoding="utf-8-sig", newline="")
 
 
 def guess_loader(source: str | Path) -> str:
     """The loader for a file's extension; stdin and unknown extensions read JSONL."""
     suffix = Path(str(source)).suffix.lower().lstrip(".")
-    return {"ndjson": "jsonl", "text": "txt", "tsv": "csv"}.get(suffix, suffix) if suffix in (*LOADERS, "ndjson", "text") else "jsonl"
+    return {"ndjson": "jsonl", "text": "txt"}.get(suffix, suffix) if suffix in (*LOADERS, "ndjson", "text") else "jsonl"
 
 
 def read_jsonl(f: IO[str], name: str) -> Iterator[tuple[int, Any]]:
@@ -54,8 +55,8 @@ def read_json(f: IO[str], name: str) -> Iterator[tuple[int, Any]]:
     yield from enumerate(data, 1)
 
 
-def read_csv(f: IO[str], name: str) -> Iterator[tuple[int, Any]]:
-    reader = csv.DictReader(f)
+def read_csv(f: IO[str], name: str, delimiter: str = ",") -> Iterator[tuple[int, Any]]:
+    reader = csv.DictReader(f, delimiter=delimiter)
     fields = [c.strip() for c in reader.fieldnames or []]
     reader.fieldnames = fields
     if "text" not in fields:
@@ -66,10 +67,26 @@ def read_csv(f: IO[str], name: str) -> Iterator[tuple[int, Any]]:
         if row.get("label"):
             task["label"] = row.pop("label")
         row.pop("label", None)
-        meta = {k: v for k, v in row.items() if k and v not in (None, "")}
+        meta = _csv_meta(row.pop("meta", None))
+        meta.update({k: v for k, v in row.items() if k and v not in (None, "")})
         if meta:
             task["meta"] = meta
         yield line, task
+
+
+def _csv_meta(value: str | None) -> dict[str, Any]:
+    # A 'meta' column may hold a JSON object of fields; anything else is kept as text.
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        return {"meta": value}
+    return parsed if isinstance(parsed, dict) else {"meta": value}
+
+
+def read_tsv(f: IO[str], name: str) -> Iterator[tuple[int, Any]]:
+    return read_csv(f, name, delimiter="\t")
 
 
 def read_txt(f: IO[str], name: str) -> Iterator[tuple[int, Any]]:
@@ -80,7 +97,7 @@ def read_txt(f: IO[str], name: str) -> Iterator[tuple[int, Any]]:
 
 
 READERS: dict[str, Callable[[IO[str], str], Iterator[tuple[int, Any]]]] = {
-    "jsonl": read_jsonl, "json": read_json, "csv": read_csv, "txt": read_txt,
+    "jsonl": read_jsonl, "json": read_json, "csv": read_csv, "tsv": read_tsv, "txt": read_txt,
 }
 
 
@@ -140,11 +157,22 @@ def get_stream(
     return _stream(f, name, READERS[loader], rehash, dedup, skip_invalid, skipped or SkipCounter())
 
 
+def _decoded(records: Iterator[tuple[int, Any]], name: str) -> Iterator[tuple[int, Any]]:
+    # A file in another encoding fails while being read, mid-stream: say so in one line.
+    line = 0
+    try:
+        for line, raw in records:
+            yield line, raw
+    except UnicodeDecodeError as e:
+        after = f" after line {line}" if line else ""
+        raise UserError(f"not UTF-8 text{after} ({e.reason}): save the file as UTF-8", path=name) from None
+
+
 def _stream(f: IO[str], name: str, reader: Callable[[IO[str], str], Iterator[tuple[int, Any]]], rehash: bool,
             dedup: bool, skip_invalid: bool, skipped: SkipCounter) -> Iterator[Task]:
     seen: set[int] = set()
     with f:
-        for line, raw in reader(f, name):
+        for line, raw in _decoded(reader(f, name), name):
             try:
                 task = validate_task(raw, name, line)
             except InvalidInput as e:
