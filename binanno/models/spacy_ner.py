@@ -1,0 +1,403 @@
+"""A spaCy named entity recognizer in the loop: beam-search candidates in, binary answers out.
+
+Scoring: the NER's beam search keeps ``beam_width`` analyses of each text; the probability
+of an entity is the total probability of the analyses that contain it (spaCy's
+``scored_ents``). Each candidate whose label is being taught becomes its own question.
+
+spaCy's beam adds up the raw action scores (logits) of each analysis. A pipeline trained
+greedily, like the en_core_web_* packages, was never trained to make those sums comparable,
+and after a few online updates the sums can favour absurd analyses (one reject on
+"Angela Merkel" and the beam puts a whole sentence in one PERSON, while greedy decoding is
+unchanged). With ``beam_scores="normalized"`` (the default) each step's scores are first
+turned into log-probabilities, so an analysis's score is its log-probability and the
+entity probabilities are consistent with greedy decoding; ``"raw"`` is exactly
+``ner.beam_parse``. Both end in ``ner.scored_ents``.
+
+Learning: an accepted span is a gold entity with every other token *missing* (unknown,
+not "O"); a rejected span is stored in the incorrect-spans group that spaCy's NER reads
+as "not this entity". Answers on the same text are merged into one training example and
+kept, so each update can replay a sample of earlier texts against forgetting.
+
+Silver "O" (``outside_from_model=True``, off by default): with every unanswered token
+missing, accepts alone teach the model to predict more entities and rejects alone to
+predict fewer, and nothing anchors the rest. This option treats the tokens that the model
+predicted as outside any entity when a text was first answered, and that no answer covers,
+as "O". On 600 simulated BTC answers to en_core_web_sm it kept dev F1 at 0.28 where the
+default fell from 0.28 to 0.22 (one run each); the simulation decides the default.
+
+Labels: a label new to a pretrained NER gets zero-initialised output rows that spaCy marks
+*unseen* (scored at the minimum), so adding it does not change existing labels' predictions
+(tested). Updates on partial answers unmark some of those rows, but with zero weights the
+new label rarely wins until answers have taught it: patterns are how it gets its first
+questions.
+
+Patterns: pass ``patterns=PatternMatcher(...)``. Matches are mixed into the candidates of
+the same text; a match the beam also proposed is one question (the model's score, with
+``meta.pattern`` set), a match the beam missed gets the pattern's own accept rate as its
+score. Every match carries ``meta.pattern``, which the sorters always pass through, so a
+low model score (as for a new label) can't starve them.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from ..errors import UserError
+from ..hashing import INPUT_KEYS, hash_record
+from ..stream.preprocess import batched, required_components, tokens_of
+from ..types import Task
+from .patterns import PatternMatcher, question_base, span_question
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+    from spacy.training import Example
+
+NEG_KEY = "incorrect_spans"
+
+# Settings with their defaults; learn_rate None means 0.001 for a new NER, 0.0002 for a
+# pretrained one (large steps on a few partial answers overwrite what it already knows).
+DEFAULTS: dict[str, Any] = {
+    "beam_width": 16,  # analyses kept per text when scoring
+    "beam_density": 0.0001,  # drop analyses below this fraction of the best one's probability
+    "beam_scores": "normalized",  # or "raw": see the module docstring
+    "batch_size": 32,  # texts scored per beam_parse call
+    "learn_rate": None,
+    "dropout": 0.2,
+    "replay": 10,  # earlier texts replayed with each update
+    "l2": 0.0,  # weight decay pulls a pretrained model towards zero, so it is off by default
+    "grad_clip": 1.0,
+    "pre_components": "auto",  # "auto", "all", or a list of component names run before the NER
+    "outside_from_model": False,  # see the module docstring
+    "seed": 0,
+}
+
+Key = tuple[int, int, str]  # character start, end, label
+
+
+@dataclass
+class TextAnswers:
+    """Everything answered about one text, merged; a later answer on a span wins."""
+
+    text: str
+    accepted: dict[Key, None] = field(default_factory=dict)  # an ordered set
+    rejected: dict[Key, None] = field(default_factory=dict)
+    complete: list[Key] | None = None
+    outside: list[int] | None = None  # tokens the model predicted "O" when first answered
+
+    def add(self, task: Task, labels: set[str]) -> bool:
+        """Merge one answered task; False if there was nothing to learn from it."""
+        answer = task.get("answer")
+        keys = [(s["start"], s["end"], s["label"]) for s in task.get("spans", []) if s.get("label") in labels]
+        if task.get("_complete"):
+            if answer != "accept":
+                return False
+            self.complete = keys
+            return True
+        # A rejected question with several spans says one of them is wrong, not which.
+        if not keys or (answer == "reject" and len(keys) > 1) or answer not in ("accept", "reject"):
+            return False
+        for key in keys:
+            mine, other = (self.accepted, self.rejected) if answer == "accept" else (self.rejected, self.accepted)
+            other.pop(key, None)
+            mine[key] = None
+        return True
+
+
+class SpacyNER:
+    """Model protocol over a spaCy pipeline's NER. Build it with :meth:`load`."""
+
+    def __init__(
+        self,
+        nlp: Language,
+        labels: list[str],
+        ner_name: str,
+        pretrained: bool,
+        patterns: PatternMatcher | Iterable[dict[str, Any]] | None = None,
+        **settings: Any,
+    ) -> None:
+        unknown = set(settings) - set(DEFAULTS)
+        if unknown:
+            raise UserError(f"unknown SpacyNER setting(s) {', '.join(sorted(unknown))}. Available: {', '.join(DEFAULTS)}.")
+        from thinc.api import Adam
+
+        self.nlp = nlp
+        self.labels = list(labels)
+        self.ner_name = ner_name
+        self.ner: Any = nlp.get_pipe(ner_name)  # spaCy's EntityRecognizer (a Cython class)
+        self.settings = {**DEFAULTS, **settings}
+        if self.settings["beam_scores"] not in ("normalized", "raw"):
+            raise UserError(f"beam_scores must be 'normalized' or 'raw', not {self.settings['beam_scores']!r}")
+        lr = self.settings["learn_rate"] or (0.0002 if pretrained else 0.001)
+        self.optimizer = Adam(lr, L2=self.settings["l2"], grad_clip=self.settings["grad_clip"], use_averages=False)
+        self.rng = random.Random(self.settings["seed"])
+        self.memory: dict[int, TextAnswers] = {}
+        self.misaligned: set[tuple[int, Key]] = set()  # answer spans that don't match our tokens
+        self._memory_keys: list[int] = []
+        self._set_neg_key()
+        self.patterns = patterns  # type: ignore[assignment]  # the setter builds a matcher from dicts
+        # Update the NER and whatever it listens to (a shared tok2vec); leave the rest alone.
+        self.trained = required_components(nlp, [ner_name])
+
+    @property
+    def patterns(self) -> PatternMatcher | None:
+        """The pattern matcher whose matches are mixed into the questions, if any."""
+        return self._patterns
+
+    @patterns.setter
+    def patterns(self, patterns: PatternMatcher | Iterable[dict[str, Any]] | None) -> None:
+        if patterns is not None and not isinstance(patterns, PatternMatcher):
+            patterns = PatternMatcher(self.nlp, patterns, labels=self.labels)
+        self._patterns = patterns
+        # Patterns on tags or lemmas need the whole pipeline before the NER to run.
+        self.pre = self._pre_components()
+
+    # Loading and saving -------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls, spec: str, labels: list[str], patterns: PatternMatcher | Iterable[dict[str, Any]] | None = None, **settings: Any
+    ) -> SpacyNER:
+        """Load an installed pipeline, a path, or ``blank:LANG``; add an NER and labels as needed.
+
+        ``patterns`` is a PatternMatcher or a list of pattern dicts (see ``load_patterns``);
+        ``settings`` override ``DEFAULTS``.
+        """
+        import spacy
+        from spacy.training import Example
+
+        spacy.util.fix_random_seed(settings.get("seed", DEFAULTS["seed"]))
+        if spec.startswith("blank:"):
+            try:
+                nlp = spacy.blank(spec.split(":", 1)[1])
+            except (ImportError, KeyError, ValueError):
+                raise UserError(f"Unknown language in '{spec}': use a language code such as blank:en") from None
+        else:
+            try:
+                nlp = spacy.load(spec)
+            except OSError:
+                raise UserError(f"Can't find spaCy pipeline '{spec}': install it or pass a path or blank:en") from None
+        if not labels:
+            raise UserError("No labels given: pass at least one label (e.g. --label PERSON,ORG)")
+        names = [n for n in nlp.component_names if nlp.get_pipe_meta(n).factory in ("ner", "beam_ner")]
+        if names:
+            if names[0] in nlp.disabled:
+                nlp.enable_pipe(names[0])
+            ner: Any = nlp.get_pipe(names[0])
+            for label in labels:
+                ner.add_label(label)  # spaCy keeps old weights; new rows start unseen
+            pretrained = True
+        else:
+            ner = nlp.add_pipe("ner", config={"incorrect_spans_key": NEG_KEY})
+            for label in labels:
+                ner.add_label(label)
+            sample = [Example(nlp.make_doc("binanno"), nlp.make_doc("binanno"))]
+            ner.initialize(lambda: sample, nlp=nlp)
+            names, pretrained = ["ner"], False
+        return cls(nlp, labels, names[0], pretrained, patterns=patterns, **settings)
+
+    def to_disk(self, path: str | Path) -> None:
+        """Save the updated pipeline; ``spacy.load(path)`` loads it."""
+        self.nlp.to_disk(path)
+
+    def _set_neg_key(self) -> None:
+        # The NER reads the key from moves.cfg when it builds gold states; a loaded pipeline
+        # restores moves.cfg from disk, so the component config alone is not enough.
+        key = self.ner.moves.cfg.get("neg_key") or NEG_KEY
+        self.ner.moves.cfg["neg_key"] = key
+        self.ner.cfg["incorrect_spans_key"] = key
+        self.nlp.config["components"][self.ner_name]["incorrect_spans_key"] = key
+        self.neg_key: str = key
+
+    def _pre_components(self) -> list[str]:
+        """Components to run before the NER when scoring.
+
+        "auto" runs only what changes the NER's input: the tok2vec it listens to, and
+        components before it that set entities (an entity ruler) or norms. A tagger or parser
+        would cost time without changing a single score. "all" runs everything before it.
+        """
+        before = self.nlp.pipe_names[: self.nlp.pipe_names.index(self.ner_name)]
+        option = self.settings["pre_components"]
+        if option == "all" or (self.patterns is not None and self.patterns.needs_pipeline):
+            return before
+        if isinstance(option, str) and option != "auto":
+            raise UserError(f"pre_components must be 'auto', 'all' or a list of component names, not {option!r}")
+        if option != "auto":
+            missing = [n for n in option if n not in before]
+            if missing:
+                raise UserError(f"pre_components {missing} are not before the NER. Available: {', '.join(before)}.")
+            return list(option)
+        keep = set(required_components(self.nlp, [self.ner_name])) - {self.ner_name}
+        for name in before:
+            assigns = self.nlp.get_pipe_meta(name).assigns
+            proc = self.nlp.get_pipe(name)
+            sets_norm = any("NORM" in p.get("attrs", {}) for p in getattr(proc, "patterns", []) if isinstance(p, dict))
+            if any(a.startswith(("doc.ents", "token.ent_", "token.norm")) for a in assigns) or sets_norm:
+                keep.add(name)
+        return [n for n in before if n in keep]
+
+    # Scoring --------------------------------------------------------------------------
+
+    def _docs(self, texts: list[str]) -> list[Doc]:
+        if not self.pre:
+            tokenizer: Any = self.nlp.tokenizer
+            return list(tokenizer.pipe(texts, batch_size=len(texts)))
+        disable = [n for n in self.nlp.pipe_names if n not in self.pre]
+        return list(self.nlp.pipe(texts, disable=disable, batch_size=len(texts)))
+
+    def __call__(self, stream: Iterable[Task]) -> Iterator[tuple[float, Task]]:
+        """Yield (P(accept), task) for every candidate entity with one of our labels."""
+        width, density = self.settings["beam_width"], self.settings["beam_density"]
+        labels, patterns = set(self.labels), self.patterns
+        for batch in batched(stream, self.settings["batch_size"]):
+            docs = self._docs([task.get("text", "") for task in batch])
+            parsed = [doc for doc in docs if len(doc)]
+            beams = self._beam_parse(parsed, width, density) if parsed else []
+            scores = iter(self.ner.scored_ents(beams))
+            for task, doc in zip(batch, docs):
+                found = {k: p for k, p in next(scores).items() if k[2] in labels} if len(doc) else {}
+                matches = {(s, e, label): key for s, e, label, key in patterns.matches(doc)} if patterns is not None else {}
+                if not found and not matches:
+                    continue
+                base = question_base(task)
+                tokens = tokens_of(doc)
+                for start, end, label in sorted(found.keys() | matches.keys()):
+                    pattern = matches.get((start, end, label))
+                    if (start, end, label) in found:
+                        score = min(1.0, max(0.0, float(found[(start, end, label)])))
+                    else:
+                        score = patterns.score(pattern) if patterns is not None else 0.0
+                    yield score, span_question(base, doc, start, end, label, score, tokens, pattern)
+
+    def _beam_parse(self, docs: list[Doc], width: int, density: float) -> list[Any]:
+        """``ner.beam_parse``, with each step's scores log-softmaxed unless beam_scores is "raw"."""
+        if self.settings["beam_scores"] == "raw":
+            return self.ner.beam_parse(docs, beam_width=width, beam_density=density)
+        import numpy
+        from spacy.pipeline._parser_internals._beam_utils import BeamBatch
+
+        # The same loop as spaCy 3.8's Parser.beam_parse, plus the normalization.
+        self.ner._ensure_labels_are_added(docs)
+        batch = BeamBatch(self.ner.moves, self.ner.moves.init_batch(docs), None, width, density=density)
+        model = self.ner.model.predict(docs)
+        while not batch.is_done:
+            states = batch.get_unfinished_states()
+            if not states:
+                break
+            scores = model.predict(states)
+            top = scores.max(axis=1, keepdims=True)
+            log_z = top + numpy.log(numpy.exp(scores - top).sum(axis=1, keepdims=True))
+            batch.advance(numpy.ascontiguousarray(scores - log_z, dtype="f"))
+        model.clear_memory()
+        return list(batch)
+
+    def predict(self, texts: Iterable[str]) -> list[list[tuple[int, int, str]]]:
+        """Greedy predictions (char start, end, label) for our labels, for evaluation."""
+        keep = set(self.pre) | {self.ner_name}
+        disable = [n for n in self.nlp.pipe_names if n not in keep]
+        labels = set(self.labels)
+        return [
+            [(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in labels]
+            for doc in self.nlp.pipe(texts, disable=disable, batch_size=self.settings["batch_size"])
+        ]
+
+    # Learning -------------------------------------------------------------------------
+
+    def remember(self, answers: Iterable[Task]) -> list[int]:
+        """Merge answers into memory, per text; return the input hashes that changed.
+
+        Spans with labels we don't teach are left out; in a ``_complete`` answer that makes
+        their tokens "O" for our labels, which is what they are. Ignored answers, rejected
+        ``_complete`` answers and rejected multi-span answers teach nothing and are skipped.
+        """
+        labels, changed = set(self.labels), dict[int, None]()
+        for task in answers:
+            if task.get("answer") not in ("accept", "reject") or "text" not in task:
+                continue
+            key = task.get("_input_hash")
+            if key is None:
+                key = hash_record({k: task[k] for k in INPUT_KEYS if k in task})  # type: ignore[literal-required]
+            entry = self.memory.get(key)
+            if entry is None:
+                entry = TextAnswers(task["text"])
+            if entry.add(task, labels):
+                if key not in self.memory:
+                    self.memory[key] = entry
+                    self._memory_keys.append(key)
+                changed[key] = None
+        if self.settings["outside_from_model"]:
+            new = [self.memory[k] for k in changed if self.memory[k].outside is None]
+            for entry, doc in zip(new, self.ner.pipe(self._docs([e.text for e in new])) if new else []):
+                entry.outside = [t.i for t in doc if t.ent_iob_ == "O"]
+        return list(changed)
+
+    def example(self, key: int) -> Example | None:
+        """The training Example for one remembered text, or None if nothing usable is left."""
+        from spacy.tokens import Span
+        from spacy.training import Example
+        from spacy.util import filter_spans
+
+        entry = self.memory[key]
+        predicted, reference = self.nlp.make_doc(entry.text), self.nlp.make_doc(entry.text)
+        if not len(reference):
+            return None
+
+        def spans(keys: Iterable[Key], misaligned: list[Span] | None = None) -> list[Span]:
+            # An answer tokenized differently than this pipeline ("Corp" vs "Corp.") is not
+            # guessed at: it is counted, and in a complete annotation its tokens become missing.
+            found = []
+            for start, end, label in keys:
+                span = reference.char_span(start, end, label=label)
+                if span is None:
+                    self.misaligned.add((key, (start, end, label)))
+                    wider = reference.char_span(start, end, alignment_mode="expand")
+                    if misaligned is not None and wider is not None:
+                        misaligned.append(wider)
+                else:
+                    found.append(span)
+            return found
+
+        complete = entry.complete is not None
+        unknown: list[Span] = []
+        ents = filter_spans(spans(entry.complete if entry.complete is not None else entry.accepted, unknown))
+        gold = {(s.start_char, s.end_char, s.label_) for s in ents} if complete else set()
+        negs = [s for s in spans(entry.rejected) if (s.start_char, s.end_char, s.label_) not in gold]
+        if not ents and not negs and not complete:
+            return None
+        taken = {i for s in ents for i in range(s.start, s.end)}
+        missing = [s for s in unknown if not taken.intersection(range(s.start, s.end))]
+        outside = []
+        if entry.outside and not complete:
+            answered = taken | {i for s in [*negs, *missing] for i in range(s.start, s.end)}
+            outside = [reference[i : i + 1] for i in entry.outside if i not in answered and i < len(reference)]
+        reference.set_ents(ents, missing=missing, outside=outside, default="outside" if complete else "missing")
+        reference.spans[self.neg_key] = negs
+        return Example(predicted, reference)
+
+    def train_batch(self, examples: list[Example]) -> float:
+        """One optimizer step on ``examples``; returns the NER's loss."""
+        if not examples:
+            return 0.0
+        losses: dict[str, float] = {}
+        exclude = [n for n in self.nlp.pipe_names if n not in self.trained]
+        self.nlp.update(examples, sgd=self.optimizer, drop=self.settings["dropout"], losses=losses, exclude=exclude)
+        return float(losses.get(self.ner_name, 0.0))
+
+    def update(self, answers: list[Task]) -> float | None:
+        """Learn from a batch of answers (merged per text), replaying a sample of earlier texts."""
+        if self.patterns is not None:
+            self.patterns.update(answers)
+        keys = self.remember(answers)
+        if not keys:
+            return None
+        fresh = set(keys)
+        replay = [
+            k
+            for k in self.rng.sample(self._memory_keys, min(len(self._memory_keys), self.settings["replay"] + len(keys)))
+            if k not in fresh
+        ]
+        examples = [eg for k in keys + replay[: self.settings["replay"]] if (eg := self.example(k)) is not None]
+        return self.train_batch(examples)

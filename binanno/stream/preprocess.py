@@ -1,0 +1,167 @@
+"""Stream preprocessing with spaCy: sentence splitting and tokenization.
+
+Both functions are lazy generators: they read the input stream in batches, run
+``nlp.pipe`` on each batch and yield tasks as they go, so an endless source works.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from ..errors import UserError
+from ..hashing import set_hashes
+from ..types import Span, Task
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+log = logging.getLogger(__name__)
+
+# Metadata a component declares when it sets sentence boundaries.
+SENT_ASSIGNS = ("token.is_sent_start", "doc.sents")
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of up to ``size`` items, read lazily."""
+    it = iter(items)
+    while batch := list(islice(it, max(1, size))):
+        yield batch
+
+
+def required_components(nlp: Language, targets: Iterable[str]) -> list[str]:
+    """``targets`` plus the upstream components they listen to (a shared tok2vec or transformer).
+
+    A component that embeds through a listener gets no input unless its upstream
+    component runs first, so running only the targets would fail or predict garbage.
+    """
+    targets = set(targets)
+    needed = set(targets)
+    for name, proc in nlp.pipeline:
+        listener_map = getattr(proc, "listener_map", None) or {}
+        if any(t in listener_map for t in targets):
+            needed.add(name)
+    return [name for name in nlp.pipe_names if name in needed]
+
+
+def sentence_components(nlp: Language) -> list[str]:
+    """Names of the enabled components that set sentence boundaries, with their upstreams."""
+    setters = [n for n in nlp.pipe_names if any(a in nlp.get_pipe_meta(n).assigns for a in SENT_ASSIGNS)]
+    return required_components(nlp, setters)
+
+
+def tokens_of(doc: Doc | Any) -> list[dict[str, Any]]:
+    """Prodigy-style token dicts for a Doc or Span: text, char start/end, id, ws."""
+    offset = doc.start_char if hasattr(doc, "start_char") else 0
+    first = doc.start if hasattr(doc, "start") else 0
+    return [
+        {
+            "text": t.text,
+            "start": t.idx - offset,
+            "end": t.idx - offset + len(t.text),
+            "id": t.i - first,
+            "ws": bool(t.whitespace_),
+        }
+        for t in doc
+    ]
+
+
+def _sentence_docs(nlp: Language, texts: list[str], batch_size: int) -> Iterator[Doc]:
+    keep = sentence_components(nlp)
+    # nlp.pipe(disable=...) leaves the shared pipeline untouched; select_pipes would not,
+    # and this generator yields while other stages (the NER) use the same nlp.
+    disable = [n for n in nlp.pipe_names if n not in keep]
+    docs = nlp.pipe(texts, disable=disable, batch_size=batch_size)
+    if keep:
+        yield from docs
+        return
+    from spacy.pipeline import Sentencizer
+
+    # A blank pipeline has no sentence setter: a rule-based one, not added to nlp.
+    sentencizer = Sentencizer()
+    for doc in docs:
+        yield sentencizer(doc)
+
+
+def split_sentences(
+    nlp: Language,
+    stream: Iterable[Task],
+    batch_size: int = 32,
+    min_length: int | None = None,
+    stats: dict[str, int] | None = None,
+) -> Iterator[Task]:
+    """Yield one task per sentence of each input task.
+
+    Only the components that set sentence boundaries run (a parser or senter and the
+    tok2vec they listen to); a pipeline without one gets a rule-based sentencizer.
+    Texts shorter than ``min_length`` characters are not split. Each sentence task is a
+    deep copy of its input (``meta`` included) with the sentence text, spans that lie
+    inside the sentence shifted to its offsets, and new hashes. Spans that cross a
+    sentence boundary are dropped and counted in ``stats["dropped_spans"]`` (and logged),
+    because a question must fit in the text shown. Whitespace-only sentences are skipped.
+    """
+    stats = stats if stats is not None else {}
+    stats.setdefault("dropped_spans", 0)
+    for batch in batched(stream, batch_size):
+        texts = [task.get("text", "") for task in batch]
+        docs = _sentence_docs(nlp, texts, batch_size)
+        for task, doc in zip(batch, docs):
+            if min_length is not None and len(doc.text) < min_length:
+                sents = [doc[:]]
+            else:
+                sents = list(doc.sents)
+            for sent in sents:
+                if not sent.text.strip():
+                    continue
+                yield _sentence_task(task, sent, stats)
+    if stats["dropped_spans"]:
+        log.warning("split_sentences dropped %d spans that crossed sentence boundaries", stats["dropped_spans"])
+
+
+def _sentence_task(task: Task, sent: Any, stats: dict[str, int]) -> Task:
+    start, end = sent.start_char, sent.end_char
+    new: Task = copy.deepcopy({k: v for k, v in task.items() if k not in ("_input_hash", "_task_hash")})  # type: ignore[assignment]
+    new["text"] = sent.text
+    if "tokens" in task:
+        new["tokens"] = tokens_of(sent)
+    if "spans" in task:
+        spans: list[Span] = []
+        for span in task["spans"]:
+            if span["start"] >= start and span["end"] <= end:
+                moved = dict(span)
+                moved["start"] -= start
+                moved["end"] -= start
+                if "token_start" in span and "token_end" in span:
+                    moved["token_start"] = span["token_start"] - sent.start
+                    moved["token_end"] = span["token_end"] - sent.start
+                spans.append(moved)  # type: ignore[arg-type]
+            elif start <= span["start"] < end:  # counted once, in the sentence it starts in
+                stats["dropped_spans"] += 1
+        new["spans"] = spans
+    return set_hashes(new, overwrite=True)
+
+
+def add_tokens(nlp: Language, stream: Iterable[Task], batch_size: int = 64) -> Iterator[Task]:
+    """Add ``tokens`` and each span's ``token_start``/``token_end`` (inclusive), lazily.
+
+    Uses the pipeline's tokenizer only. Raises UserError for a span outside the text or
+    one whose edges are not token boundaries (retokenize, or fix the offsets).
+    """
+    tokenizer: Any = nlp.tokenizer
+    for batch in batched(stream, batch_size):
+        for task, doc in zip(batch, tokenizer.pipe(t.get("text", "") for t in batch)):
+            task["tokens"] = tokens_of(doc)
+            for span in task.get("spans", []):
+                start, end = span.get("start"), span.get("end")
+                where = f"span {start}-{end} {span.get('label', '')!r} in task {task.get('_input_hash', '')}".rstrip()
+                if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(doc.text):
+                    raise UserError(f"{where} lies outside the text (length {len(doc.text)}); fix its offsets")
+                tokens = doc.char_span(start, end, alignment_mode="strict")
+                if tokens is None:
+                    raise UserError(f"{where} doesn't match token boundaries ({doc.text[start:end]!r}); fix its offsets")
+                span["token_start"] = tokens.start
+                span["token_end"] = tokens.end - 1
+            yield task

@@ -1,0 +1,82 @@
+"""ner.teach: the model proposes entities, the annotator says yes or no, the model learns."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+from binanno import Arg, get_stream, recipe, split_string
+from binanno.config import resolve
+from binanno.progress import LossProgress
+from binanno.types import Components, Task
+
+
+@recipe(
+    "ner.teach",
+    dataset=Arg(help="Dataset to save answers to"),
+    model=Arg(help="spaCy pipeline name or path, blank:LANG for a new NER, or hf:PATH for a local Hugging Face encoder"),
+    source=Arg(help="Input file (JSONL, JSON, CSV or TXT), or - for stdin"),
+    label=Arg(help="Comma-separated labels to annotate (added to the model if new)", kind="option", short="l", converter=split_string),
+    patterns=Arg(help="JSONL file of token or phrase patterns (spaCy EntityRuler format) that propose candidates", kind="option", short="pt"),
+    exclude=Arg(help="Skip questions answered in these datasets (comma-separated)", kind="option", short="e", converter=split_string),
+    unsegmented=Arg(help="Don't split the texts into sentences", kind="flag", short="U"),
+    output=Arg(help="Directory to save the updated model to when the server stops", kind="option", short="o"),
+    sorter=Arg(help="How uncertain questions are picked: rank a look-ahead window, or filter by a moving average", kind="option", choices=("window", "ema")),
+    beam_width=Arg(help="Analyses kept per sentence when scoring (setting beam_width)", kind="option", converter=int),
+    beam_density=Arg(help="Drop analyses below this share of the best one's probability (setting beam_density)", kind="option", converter=float),
+    loader=Arg(help="Loader to read SOURCE with, if not from its extension", kind="option", choices=("jsonl", "json", "csv", "txt")),
+)
+def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = None, patterns: str | None = None,
+              exclude: list[str] | None = None, unsegmented: bool = False, output: str | None = None,
+              sorter: str | None = None, beam_width: int | None = None, beam_density: float | None = None,
+              loader: str | None = None) -> Components:
+    """Ask yes/no about the entities the model is least sure of; every answer updates it.
+
+    Texts are split into sentences, the model scores every candidate entity (spaCy: beam
+    search; hf: span probabilities from the token classifier), and each candidate becomes
+    its own question, those nearest 0.5 first. Accepts and rejects update the model in
+    batches, in one worker thread, while the annotator goes on. Patterns seed the cold
+    start: their matches are asked even when the model gives them a low score.
+    """
+    from binanno.models.loading import load_ner
+    from binanno.models.patterns import load_patterns
+    from binanno.stream.sorters import prefer_uncertain
+
+    settings = resolve()  # beam_width etc. from binanno.json / BINANNO_* unless given here
+    ner = load_ner(model, label or [],
+                   patterns=load_patterns(patterns) if patterns else None,
+                   beam_width=beam_width or settings["beam_width"],
+                   beam_density=beam_density if beam_density is not None else settings["beam_density"])
+    # Read the source lazily and split it into sentences.
+    stream: Iterable[Task] = get_stream(source, loader=loader)
+    if not unsegmented:
+        stream = sentences(ner, stream)
+    # Score every candidate entity, then ask the most uncertain first, one span per question.
+    questions = prefer_uncertain(ner(stream), algorithm=sorter or settings["sorter"])
+
+    def on_exit(controller: Any) -> None:
+        if output:
+            ner.to_disk(output)
+            print(f"✔ Saved the updated model to {output}")
+
+    return {
+        "dataset": dataset,  # where the answers go
+        "stream": questions,  # one candidate entity per question, uncertain first
+        "view_id": "ner",  # the span highlighted in its text, with its label
+        "update": ner.update,  # learns from each batch of answers, off the request path
+        "exclude": exclude,  # datasets whose answered questions are skipped
+        "progress": LossProgress(),  # how far the model is from converging
+        "on_exit": on_exit,  # save the model with --output
+        "config": {"labels": label or []},
+    }
+
+
+def sentences(ner: Any, stream: Iterable[Task]) -> Iterator[Task]:
+    """Split with the model's own spaCy pipeline, or a rule-based sentencizer for other backends."""
+    from binanno.stream.preprocess import split_sentences
+
+    nlp = getattr(ner, "nlp", None)
+    if nlp is None:
+        import spacy
+
+        nlp = spacy.blank("en")
+    return split_sentences(nlp, stream)
