@@ -1,0 +1,133 @@
+"""The page in a real headless Chromium (Debian's), against the real server in a subprocess."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from conftest import write_jsonl
+
+from binanno.db import Database
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (CI installs it)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield instance
+        instance.close()
+
+
+def stored(db_path: Path, dataset: str) -> list[dict[str, Any]]:
+    db = Database(db_path)
+    try:
+        return list(db.get_answers(dataset)) if dataset in db else []
+    finally:
+        db.close()
+
+
+def current_hash(page: Any) -> int:
+    return page.evaluate("window.binanno.current && window.binanno.current._task_hash")
+
+
+def tasks_file(tmp_path: Path, n: int) -> Path:
+    texts = [f"Sentence number {i} mentions Acme Corp." for i in range(n)]
+    rows = [{"text": t, "spans": [{"start": t.index("Acme"), "end": t.index("Acme") + 9, "label": "ORG"}]} for t in texts]
+    return write_jsonl(tmp_path / "tasks.jsonl", rows)
+
+
+def test_keys_answer_undo_and_save(browser: Any, start_server: Any, tmp_path: Path) -> None:
+    server = start_server("mark", "review", str(tasks_file(tmp_path, 30)))
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_selector("mark.span")
+    assert page.inner_text("mark.span").startswith("Acme Corp")
+
+    first = current_hash(page)
+    page.keyboard.press("a")
+    second = current_hash(page)
+    page.keyboard.press("x")
+    third = current_hash(page)
+    page.keyboard.press(" ")
+    assert current_hash(page) not in (first, second, third)
+    page.keyboard.press("Backspace")  # undo the ignore: the same question is back
+    assert current_hash(page) == third
+    assert page.evaluate("window.binanno.outbox.length") == 2
+    assert stored(server.db, "review") == []  # held client-side until sent
+
+    page.keyboard.press("Control+s")
+    page.wait_for_function("window.binanno.outbox.length === 0")
+    page.wait_for_selector(".history-item.sent")
+    answers = {t["_task_hash"]: t["answer"] for t in stored(server.db, "review")}
+    assert answers == {first: "accept", second: "reject"}
+    page.close()
+
+
+def test_batches_are_sent_on_their_own_and_the_end_is_clear(browser: Any, start_server: Any, tmp_path: Path) -> None:
+    server = start_server("mark", "small", str(tasks_file(tmp_path, 13)), "--batch-size", "5")
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_selector("mark.span")
+    for _ in range(13):
+        page.wait_for_function("window.binanno.current !== null")  # questions arrive in batches of 5
+        page.keyboard.press("a")
+    page.wait_for_selector("#done:not([hidden])")
+    assert "No more questions" in page.inner_text("#done")
+    assert len(stored(server.db, "small")) >= 6  # sent once more than a batch was waiting
+    page.click("#save")
+    page.wait_for_function("window.binanno.outbox.length === 0")
+    rows = stored(server.db, "small")
+    assert len(rows) == 13 and {r["answer"] for r in rows} == {"accept"}
+    assert "Every answer is saved" in page.inner_text("#done")
+    page.close()
+
+
+def test_named_session_and_flush_when_the_tab_closes(browser: Any, start_server: Any, tmp_path: Path) -> None:
+    server = start_server("mark", "team", str(tasks_file(tmp_path, 10)))
+    page = browser.new_page()
+    page.goto(server.url + "/?session=alice")
+    page.wait_for_selector("mark.span")
+    page.keyboard.press("x")
+    page.keyboard.press("a")
+    page.goto("about:blank")  # leaving the page flushes what it held
+    for _ in range(50):
+        rows = stored(server.db, "team")
+        if len(rows) == 2:
+            break
+        page.wait_for_timeout(100)
+    assert sorted(r["answer"] for r in rows) == ["accept", "reject"]
+    assert {r["_session_id"] for r in rows} == {"team-alice"}
+    page.close()
+
+
+def test_text_is_rendered_as_text_never_html(browser: Any, start_server: Any, tmp_path: Path) -> None:
+    text = 'Hello <b>bold</b><img src=x onerror="window.pwned=1"><script>window.pwned=2</script> Acme'
+    source = write_jsonl(tmp_path / "evil.jsonl", [{"text": text, "spans": [{"start": len(text) - 4, "end": len(text), "label": "<i>ORG</i>"}]}])
+    server = start_server("mark", "evil", str(source))
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_selector("mark.span")
+    assert page.inner_text("#card-text").startswith("Hello <b>bold</b><img")
+    assert page.locator("#card-text b, #card-text img, #card-text script, #card-text i").count() == 0
+    assert page.evaluate("window.pwned") is None
+    assert page.text_content(".span-label") == "<i>ORG</i>"  # (CSS upper-cases what is shown)
+    page.close()
+
+
+def test_label_questions_show_the_label_above_the_text(browser: Any, start_server: Any, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "labels.jsonl", [{"text": "Free entry to win a prize!"}])
+    server = start_server("mark", "cats", str(source), "--label", "SPAM")
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_selector("#card-label:not([hidden])")
+    assert page.inner_text("#card-label") == "SPAM"
+    page.screenshot(path=str(tmp_path / "label.png"))
+    page.close()
