@@ -1,0 +1,160 @@
+"""ner.simulate, textcat.simulate and plot: does the binary loop learn faster than the alternatives?"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from binanno import Arg, UserError, command, split_string
+
+
+def parse_label_map(pairs: list[str] | None, labels: list[str]) -> dict[str, str]:
+    """``["PER=PERSON", ...]`` as a dict over ``labels``; labels not mapped keep their name."""
+    mapping = {}
+    for pair in pairs or []:
+        gold, sep, model = pair.partition("=")
+        if not sep or not gold.strip() or not model.strip():
+            raise UserError(f"--label-map entries look like GOLD=MODEL (e.g. PER=PERSON), not '{pair}'")
+        mapping[gold.strip()] = model.strip()
+    unknown = set(mapping) - set(labels)
+    if unknown:
+        raise UserError(f"--label-map names {', '.join(sorted(unknown))}, not in --label {','.join(labels)}")
+    return {label: mapping.get(label, label) for label in labels}
+
+
+def write_curve(records: Iterable[dict[str, Any]], output: str | None, extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """Print a row per record and append it to ``output`` as it comes, so a long run can be watched."""
+    rows = []
+    f = open(output, "w", encoding="utf8") if output else None
+    try:
+        print(f"{'decisions':>9} {'minutes':>8} {'P':>6} {'R':>6} {'F':>6} {'accept':>6} {'reject':>6} {'wall s':>7}")
+        for record in records:
+            record = {**record, **extra}
+            rows.append(record)
+            print(f"{record['decisions']:>9} {record['seconds'] / 60:>8.1f} {record['p']:>6.3f} {record['r']:>6.3f} "
+                  f"{record['f']:>6.3f} {record['accept']:>6} {record['reject']:>6} {record['wall']:>7.1f}", flush=True)
+            if f:
+                f.write(json.dumps(record) + "\n")
+                f.flush()
+    finally:
+        if f:
+            f.close()
+    return rows
+
+
+SIMULATION_ARGS: dict[str, Arg] = {
+    "model": Arg(help="Model to start from: spaCy pipeline name or path, blank:LANG, or hf:PATH"),
+    "pool": Arg(help="Gold examples the questions are drawn from (CoNLL or JSONL)"),
+    "eval": Arg(help="Gold examples the model is scored on after every --eval-every decisions"),
+    "label": Arg(help="Comma-separated gold labels to annotate", kind="option", short="l", converter=split_string),
+    "strategy": Arg(help="Question order: uncertain first, random, or manual (whole sentences)", kind="option",
+                    choices=("uncertain", "random", "manual")),
+    "decisions": Arg(help="Decisions to simulate (sentences for manual)", kind="option", short="n", converter=int),
+    "eval_every": Arg(help="Score the model every this many decisions", kind="option", converter=int),
+    "seed": Arg(help="Random seed (pool order, random strategy, model)", kind="option", converter=int),
+    "output": Arg(help="Write the curve here as JSONL, one record per evaluation", kind="option", short="o"),
+    "plot": Arg(help="Draw F1 against annotator time to this PNG (needs binanno[plot])", kind="option"),
+    "batch_size": Arg(help="Answers per model update, as the server's batch_size", kind="option", converter=int),
+    "sorter": Arg(help="How uncertain questions are picked (setting sorter)", kind="option", choices=("window", "ema")),
+    "decision_cost": Arg(help="Annotator seconds per yes/no decision", kind="option", converter=float),
+}
+
+
+@command(
+    "ner.simulate",
+    **SIMULATION_ARGS,
+    label_map=Arg(help="Gold label to model label, e.g. PER=PERSON,LOC=GPE", kind="option", converter=split_string),
+    patterns=Arg(help="JSONL patterns that propose candidates, as in ner.teach", kind="option", short="pt"),
+    sentence_cost=Arg(help="Annotator seconds per fully annotated sentence (manual)", kind="option", converter=float),
+)
+def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = None, label_map: list[str] | None = None,
+                 strategy: str = "uncertain", decisions: int = 1000, eval_every: int = 100, seed: int = 0,
+                 output: str | None = None, plot: str | None = None, patterns: str | None = None, batch_size: int = 10,
+                 sorter: str | None = None, decision_cost: float = 3.0, sentence_cost: float = 10.0) -> None:
+    """Run ner.teach's stream and updates with an annotator who answers from gold entities.
+
+    A question is accepted when its span and label match a gold entity exactly. Prints and
+    writes precision, recall and F1 on EVAL every --eval-every decisions, against the
+    annotator time they would have cost (--decision-cost, --sentence-cost).
+    """
+    from binanno.config import resolve
+    from binanno.gold import read_ner
+    from binanno.models.backends import load_ner
+    from binanno.models.patterns import load_patterns
+    from binanno.simulation import Costs, simulate_ner
+
+    if not label:
+        raise UserError("Pass the gold labels to annotate, e.g. --label PER,LOC,ORG")
+    _check_plot(plot, output)
+    mapping = parse_label_map(label_map, label)
+    gold_pool, gold_eval = read_ner(pool), read_ner(eval)
+    settings = resolve()
+    ner = load_ner(model, sorted(set(mapping.values())), patterns=load_patterns(patterns) if patterns else None, seed=seed,
+                   beam_width=settings["beam_width"], beam_density=settings["beam_density"])
+    records = simulate_ner(ner, gold_pool, gold_eval, mapping, strategy=strategy, decisions=decisions,
+                           eval_every=eval_every, seed=seed, costs=Costs(decision_cost, sentence_cost),
+                           sorter=sorter or settings["sorter"], batch_size=batch_size)
+    write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model})
+    if plot and output:
+        _plot(output, plot)
+
+
+@command(
+    "textcat.simulate",
+    **SIMULATION_ARGS,
+    exclusive=Arg(help="Labels are mutually exclusive", kind="flag", short="E"),
+)
+def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None = None, strategy: str = "uncertain",
+                     decisions: int = 500, eval_every: int = 50, seed: int = 0, output: str | None = None,
+                     plot: str | None = None, batch_size: int = 10, sorter: str | None = None,
+                     decision_cost: float = 3.0, exclusive: bool = False) -> None:
+    """Run textcat.teach's stream and updates with an annotator who answers from gold labels.
+
+    POOL and EVAL are JSONL with text and label (or an accept list), or label<TAB>text
+    lines. Prints accuracy, precision, recall and F1 (and AUC per label in --output).
+    """
+    from binanno.config import resolve
+    from binanno.gold import read_textcat
+    from binanno.models.backends import load_textcat
+    from binanno.simulation import Costs, simulate_textcat
+
+    if not label:
+        raise UserError("Pass the labels to ask about, e.g. --label spam")
+    if strategy == "manual":
+        raise UserError("textcat.simulate has no manual strategy: use uncertain or random")
+    _check_plot(plot, output)
+    gold_pool, gold_eval = read_textcat(pool), read_textcat(eval)
+    textcat = load_textcat(model, label, exclusive=exclusive, seed=seed)
+    records = simulate_textcat(textcat, gold_pool, gold_eval, label, strategy=strategy, decisions=decisions,
+                               eval_every=eval_every, seed=seed, costs=Costs(decision_cost),
+                               sorter=sorter or resolve()["sorter"], batch_size=batch_size)
+    write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model})
+    if plot and output:
+        _plot(output, plot)
+
+
+@command(
+    "plot",
+    output=Arg(help="PNG file to draw to"),
+    curves=Arg(help="Comma-separated curve files (the --output of ner.simulate or textcat.simulate)", converter=split_string),
+    metric=Arg(help="Record field to plot: f, p, r or accuracy", kind="option", short="m"),
+    title=Arg(help="Title above the plot", kind="option", short="t"),
+)
+def plot(output: str, curves: list[str], metric: str = "f", title: str | None = None) -> None:
+    """Draw one or more simulation curves: a score against annotator minutes."""
+    from binanno.plot import plot_curves
+
+    plot_curves(curves, output, y=metric, title=title)
+    print(f"✔ Saved the plot to {output}")
+
+
+def _check_plot(plot: str | None, output: str | None) -> None:
+    if plot and not output:
+        raise UserError("--plot draws the curve file: pass --output curve.jsonl too")
+
+
+def _plot(curve: str, output: str) -> None:
+    from binanno.plot import plot_curves
+
+    plot_curves([curve], output)
+    print(f"✔ Saved the plot to {output}")

@@ -1,0 +1,146 @@
+"""Simulations on a small trained NER: records, the simulated annotator, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_cli
+from fixtures_ner import LABELS, make_sentences, trained_ner_dir
+
+from binanno.errors import UserError
+from binanno.models.spacy_ner import SpacyNER
+from binanno.simulation import Costs, map_gold, run, simulate_ner
+
+
+def gold_tasks(n: int, seed: int) -> list[dict[str, Any]]:
+    return [{"text": t, "spans": [{"start": s, "end": e, "label": lab} for s, e, lab in ents]} for t, ents in make_sentences(n, seed)]
+
+
+def write_conll(path: Path, tasks: list[dict[str, Any]]) -> Path:
+    """Tasks as BIO CoNLL, one space-separated token per line (the texts have no double spaces)."""
+    lines = []
+    for task in tasks:
+        offset = 0
+        for token in task["text"].split(" "):
+            start, end = offset, offset + len(token)
+            offset = end + 1
+            tag = "O"
+            for s in task["spans"]:
+                if s["start"] <= start and end <= s["end"]:
+                    tag = ("B-" if start == s["start"] else "I-") + s["label"]
+            lines.append(f"{token}\t{tag}")
+        lines.append("")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class Recorder:
+    """Wraps a model to see every batch the simulation gives it."""
+
+    def __init__(self, model: SpacyNER) -> None:
+        self.model, self.batches = model, []
+
+    def __call__(self, stream: Any) -> Any:
+        return self.model(stream)
+
+    def update(self, answers: list[Any]) -> Any:
+        self.batches.append(answers)
+        return self.model.update(answers)
+
+    def predict(self, texts: list[str]) -> Any:
+        return self.model.predict(texts)
+
+
+def test_uncertain_simulation_answers_from_gold_and_records_every_k() -> None:
+    pool, eval_set = gold_tasks(40, seed=1), gold_tasks(20, seed=2)
+    model = Recorder(SpacyNER.load(str(trained_ner_dir()), LABELS))
+    identity = {label: label for label in LABELS}
+    records = list(simulate_ner(model, pool, eval_set, identity, "uncertain", decisions=25, eval_every=10, seed=0,
+                                costs=Costs(decision=2.0), batch_size=5))
+    assert [r["decisions"] for r in records] == [0, 10, 20, 25]
+    assert [r["seconds"] for r in records] == [0, 20, 40, 50]
+    assert records[0]["accept"] == records[0]["reject"] == 0 and records[-1]["accept"] + records[-1]["reject"] == 25
+    assert set(records[-1]["labels"]) == set(LABELS) and all(0 <= r["f"] <= 1 for r in records)
+    # Batches of at most 5, one span per question, answered exactly from gold.
+    answers = [a for batch in model.batches for a in batch]
+    assert len(answers) == 25 and max(len(b) for b in model.batches) <= 5
+    gold = {t["text"]: {(s["start"], s["end"], s["label"]) for s in t["spans"]} for t in pool}
+    for a in answers:
+        (span,) = a["spans"]
+        assert a["answer"] == ("accept" if (span["start"], span["end"], span["label"]) in gold[a["text"]] else "reject")
+    assert len({a["_task_hash"] for a in answers}) == 25  # never the same question twice
+
+
+def test_manual_annotates_whole_sentences_and_the_label_map_renames() -> None:
+    pool, eval_set = gold_tasks(30, seed=3), gold_tasks(10, seed=4)
+    gold_pool = [{**t, "spans": [{**s, "label": {"PERSON": "PER", "ORG": "ORG"}[s["label"]]} for s in t["spans"]]} for t in pool]
+    model = Recorder(SpacyNER.load(str(trained_ner_dir()), LABELS))
+    records = list(simulate_ner(model, gold_pool, eval_set, {"PER": "PERSON", "ORG": "ORG"}, "manual", decisions=12,
+                                eval_every=6, seed=0, batch_size=4))
+    assert [r["seconds"] for r in records] == [0, 60, 120]  # 10 s per sentence by default
+    answers = [a for batch in model.batches for a in batch]
+    assert all(a["_complete"] and a["answer"] == "accept" for a in answers)
+    assert {s["label"] for a in answers for s in a["spans"]} == {"PERSON", "ORG"}
+    assert set(records[-1]["labels"]) == {"PER", "ORG"}  # reported under the gold names
+
+
+def test_a_model_that_learns_from_the_simulation_gets_better() -> None:
+    # The tiny model has seen these templates; a fresh blank NER has not, and learns them.
+    pool, eval_set = gold_tasks(120, seed=5), gold_tasks(30, seed=6)
+    model = SpacyNER.load("blank:en", LABELS, seed=0)
+    records = list(simulate_ner(model, pool, eval_set, {lab: lab for lab in LABELS}, "manual", decisions=100, eval_every=100,
+                                batch_size=2))
+    assert records[0]["f"] < 0.2 and records[-1]["f"] > 0.6
+
+
+def test_random_strategy_asks_the_same_candidates_in_another_order() -> None:
+    pool, eval_set = gold_tasks(8, seed=7), gold_tasks(4, seed=8)
+    asked = {}
+    for strategy in ("uncertain", "random"):
+        model = Recorder(SpacyNER.load(str(trained_ner_dir()), LABELS, learn_rate=1e-9))  # (practically) no learning
+        list(simulate_ner(model, pool, eval_set, {lab: lab for lab in LABELS}, strategy, decisions=10_000, eval_every=1000))
+        asked[strategy] = [a["_task_hash"] for batch in model.batches for a in batch]
+    assert sorted(asked["uncertain"]) == sorted(asked["random"]) and asked["uncertain"] != asked["random"]
+
+
+def test_bad_arguments_are_user_errors() -> None:
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS)
+    with pytest.raises(UserError, match="Unknown strategy"):
+        simulate_ner(model, [], [], {}, "clever")
+    with pytest.raises(UserError, match="at least 1"):
+        next(run(model, [], lambda t: "accept", dict, decisions=0, eval_every=1, cost=1.0))
+    assert map_gold([{"text": "a b", "spans": [{"start": 0, "end": 1, "label": "X"}]}], {})[0]["spans"] == []
+
+
+def test_ner_simulate_cli_writes_curve_and_plot(tmp_path: Path) -> None:
+    pool = write_conll(tmp_path / "pool.conll", gold_tasks(30, seed=9))
+    eval_file = write_conll(tmp_path / "eval.conll", gold_tasks(10, seed=10))
+    curve, png = tmp_path / "curve.jsonl", tmp_path / "curve.png"
+    result = run_cli("ner.simulate", str(trained_ner_dir()), str(pool), str(eval_file), "--label", "PER,ORG",
+                     "--label-map", "PER=PERSON", "--strategy", "uncertain", "--decisions", "20", "--eval-every", "10",
+                     "--seed", "1", "--output", str(curve), "--plot", str(png), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in curve.read_text().splitlines()]
+    assert [r["decisions"] for r in records] == [0, 10, 20] and records[0]["strategy"] == "uncertain"
+    assert set(records[0]["labels"]) == {"PER", "ORG"}
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert "decisions" in result.stdout and result.stdout.count("\n") >= 4
+    # Several curves on one plot.
+    both = tmp_path / "both.png"
+    result = run_cli("plot", str(both), f"{curve},{curve}", home=tmp_path)
+    assert result.returncode == 0 and both.exists(), result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--label-map", "PER"], "GOLD=MODEL"),
+    (["--label-map", "LOC=GPE"], "not in --label"),
+    (["--strategy", "clever"], "invalid choice"),
+    (["--plot", "x.png"], "pass --output"),
+])
+def test_ner_simulate_cli_bad_input(tmp_path: Path, args: list[str], message: str) -> None:
+    pool = write_conll(tmp_path / "pool.conll", gold_tasks(3, seed=11))
+    result = run_cli("ner.simulate", str(trained_ner_dir()), str(pool), str(pool), "--label", "PER,ORG", *args, home=tmp_path)
+    assert result.returncode != 0 and message in result.stderr and "Traceback" not in result.stderr
