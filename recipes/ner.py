@@ -37,7 +37,7 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
     batches, in one worker thread, while the annotator goes on. Patterns seed the cold
     start: their matches are asked even when the model gives them a low score.
     """
-    from binanno.models.loading import load_ner
+    from binanno.models.backends import load_ner
     from binanno.models.patterns import load_patterns
     from binanno.stream.sorters import prefer_uncertain
 
