@@ -51,7 +51,7 @@ def backend_of(spec: str) -> tuple[str, str]:
     """(backend, what it loads) for a MODEL string: ("hf", PATH), ("sklearn", "sklearn" or PATH) or ("spacy", spec)."""
     if not spec:
         raise UserError(f"No model given: pass {FORMS}")
-    match = re.match(r"^([A-Za-z][\w.+-]*):(?![\\/])", spec)  # "C:\models" is a path, not a prefix
+    match = re.match(r"^([A-Za-z][\w.+-]+):", spec)  # one letter is a drive ("C:\models"), not a prefix
     prefix, rest = (match.group(1), spec[match.end():]) if match else (None, spec)
     if prefix is not None and prefix not in PREFIXES and not Path(spec).exists():
         raise UserError(f"Unknown model prefix '{prefix}:' in '{spec}': pass {FORMS}")
@@ -65,9 +65,11 @@ def backend_of(spec: str) -> tuple[str, str]:
         return "sklearn", rest if prefix else spec
     if prefix == "blank":
         return "spacy", spec
+    from .textcat_sklearn import META_FILE
+
     path = Path(spec)
     if path.is_dir():
-        if (path / "binanno_textcat.json").is_file():
+        if (path / META_FILE).is_file():
             return "sklearn", spec
         if (path / "config.json").is_file() and not (path / "config.cfg").is_file():
             raise UserError(f"'{spec}' holds a Hugging Face model: pass hf:{spec}")
@@ -102,6 +104,8 @@ def load_textcat(spec: str, labels: list[str], exclusive: bool = False, patterns
     pattern dicts) mark the questions about texts they match; ``settings`` as for load_ner.
     """
     backend, target = backend_of(spec)
+    if exclusive and len(labels) < 2:
+        raise UserError("--exclusive needs at least two labels (e.g. --label POSITIVE,NEGATIVE); for one label leave it out")
     settings = settings_for("textcat", backend, settings)
     model: Any
     if backend == "hf":
