@@ -91,10 +91,11 @@ def run(
         yield record(n)
 
 
-def ordered(scored: Iterable[tuple[float, Task]], strategy: str, rng: random.Random, sorter: str = "window") -> Iterator[Task]:
+def ordered(scored: Iterable[tuple[float, Task]], strategy: str, rng: random.Random, sorter: str = "window",
+            **options: Any) -> Iterator[Task]:
     """The questions in the order a strategy asks them: uncertain first, or at random."""
     if strategy == "uncertain":
-        return prefer_uncertain(scored, algorithm=sorter)
+        return prefer_uncertain(scored, algorithm=sorter, **options)
     # A random priority over the same look-ahead window: the same candidates, in random order.
     return window_sort(scored, lambda _: rng.random())
 
@@ -123,6 +124,7 @@ def simulate_ner(
     costs: Costs | None = None,
     sorter: str = "window",
     batch_size: int = 10,
+    **sorter_options: Any,
 ) -> Iterator[dict[str, Any]]:
     """Simulate ``ner.teach`` (or manual annotation) on ``pool``, scoring on ``eval_set``.
 
@@ -159,7 +161,7 @@ def simulate_ner(
 
     texts = ({"text": t["text"]} for t in gold)
     stream = (set_hashes(t) for t in texts)  # type: ignore[arg-type]
-    questions = ordered(model(stream), strategy, rng, sorter)
+    questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, **sorter_options})
     return run(model, questions, annotate, evaluate, decisions, eval_every, costs.decision, batch_size)
 
 
@@ -178,6 +180,7 @@ def simulate_textcat(
     costs: Costs | None = None,
     sorter: str = "window",
     batch_size: int = 10,
+    **sorter_options: Any,
 ) -> Iterator[dict[str, Any]]:
     """Simulate ``textcat.teach`` on ``pool`` (examples with an ``accept`` list), scoring on ``eval_set``.
 
@@ -204,5 +207,5 @@ def simulate_textcat(
         return "accept" if question["label"] in truth[question["_input_hash"]] else "reject"
 
     stream = ({"text": examples[i]["text"], "_input_hash": examples[i]["_input_hash"]} for i in order)
-    questions = ordered(model(stream), strategy, rng, sorter)  # type: ignore[arg-type]
+    questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, **sorter_options})  # type: ignore[arg-type]
     return run(model, questions, annotate, evaluate, decisions, eval_every, costs.decision, batch_size)

@@ -51,7 +51,7 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
     if not unsegmented:
         stream = sentences(ner, stream)
     # Score every candidate entity, then ask the most uncertain first, one span per question.
-    questions = prefer_uncertain(ner(stream), algorithm=sorter or settings["sorter"])
+    questions = prefer_uncertain(ner(stream), algorithm=sorter or settings["sorter"], explore=settings["explore"])
 
     def on_exit(controller: Any) -> None:
         if output:

@@ -57,6 +57,7 @@ SIMULATION_ARGS: dict[str, Arg] = {
     "batch_size": Arg(help="Answers per model update, as the server's batch_size", kind="option", converter=int),
     "sorter": Arg(help="How uncertain questions are picked (setting sorter)", kind="option", choices=("window", "ema")),
     "decision_cost": Arg(help="Annotator seconds per yes/no decision", kind="option", converter=float),
+    "explore": Arg(help="Share of questions the window sorter picks at random (setting explore)", kind="option", converter=float),
 }
 
 
@@ -70,7 +71,8 @@ SIMULATION_ARGS: dict[str, Arg] = {
 def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = None, label_map: list[str] | None = None,
                  strategy: str = "uncertain", decisions: int = 1000, eval_every: int = 100, seed: int = 0,
                  output: str | None = None, plot: str | None = None, patterns: str | None = None, batch_size: int = 10,
-                 sorter: str | None = None, decision_cost: float = 3.0, sentence_cost: float = 10.0) -> None:
+                 sorter: str | None = None, decision_cost: float = 3.0, sentence_cost: float = 10.0,
+                 explore: float | None = None) -> None:
     """Run ner.teach's stream and updates with an annotator who answers from gold entities.
 
     A question is accepted when its span and label match a gold entity exactly. Prints and
@@ -93,7 +95,8 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
                    beam_width=settings["beam_width"], beam_density=settings["beam_density"])
     records = simulate_ner(ner, gold_pool, gold_eval, mapping, strategy=strategy, decisions=decisions,
                            eval_every=eval_every, seed=seed, costs=Costs(decision_cost, sentence_cost),
-                           sorter=sorter or settings["sorter"], batch_size=batch_size)
+                           sorter=sorter or settings["sorter"], batch_size=batch_size,
+                           explore=settings["explore"] if explore is None else explore)
     write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model})
     if plot and output:
         _plot(output, plot)
@@ -107,7 +110,7 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
 def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None = None, strategy: str = "uncertain",
                      decisions: int = 500, eval_every: int = 50, seed: int = 0, output: str | None = None,
                      plot: str | None = None, batch_size: int = 10, sorter: str | None = None,
-                     decision_cost: float = 3.0, exclusive: bool = False) -> None:
+                     decision_cost: float = 3.0, exclusive: bool = False, explore: float | None = None) -> None:
     """Run textcat.teach's stream and updates with an annotator who answers from gold labels.
 
     POOL and EVAL are JSONL with text and label (or an accept list), or label<TAB>text
@@ -124,10 +127,12 @@ def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None =
         raise UserError("textcat.simulate has no manual strategy: use uncertain or random")
     _check_plot(plot, output)
     gold_pool, gold_eval = read_textcat(pool), read_textcat(eval)
+    settings = resolve()
     textcat = load_textcat(model, label, exclusive=exclusive, seed=seed)
     records = simulate_textcat(textcat, gold_pool, gold_eval, label, strategy=strategy, decisions=decisions,
                                eval_every=eval_every, seed=seed, costs=Costs(decision_cost),
-                               sorter=sorter or resolve()["sorter"], batch_size=batch_size)
+                               sorter=sorter or settings["sorter"], batch_size=batch_size,
+                               explore=settings["explore"] if explore is None else explore)
     write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model})
     if plot and output:
         _plot(output, plot)

@@ -48,7 +48,7 @@ def textcat_teach(dataset: str, model: str, source: str, label: list[str] | None
         models.insert(0, LabelPatterns(patterns, label))  # first, so a matched question keeps meta.pattern
     # Read the source lazily, score every (text, label) pair, ask the most uncertain first.
     stream = get_stream(source, loader=loader)
-    questions = prefer_uncertain(combine(models, stream), algorithm=sorter or settings["sorter"])
+    questions = prefer_uncertain(combine(models, stream), algorithm=sorter or settings["sorter"], explore=settings["explore"])
 
     def on_exit(controller: Any) -> None:
         if output:

@@ -97,3 +97,14 @@ def test_pattern_tasks_are_never_starved(algorithm: str) -> None:
 def test_unknown_algorithm_lists_the_choices() -> None:
     with pytest.raises(UserError, match="ema, window"):
         prefer_uncertain([], algorithm="heap")
+
+
+def test_window_explore_mixes_in_random_picks_and_drops_nothing() -> None:
+    scores = [i / 200 for i in range(200)]  # p from 0 to ~1: uncertainty peaks in the middle
+    plain = [t["text"] for t in prefer_uncertain(scored(scores), algorithm="window", window=50)]
+    mixed = [t["text"] for t in prefer_uncertain(scored(scores), algorithm="window", window=50, explore=0.5, seed=1)]
+    assert sorted(mixed) == sorted(plain) and mixed != plain
+    again = [t["text"] for t in prefer_uncertain(scored(scores), algorithm="window", window=50, explore=0.5, seed=1)]
+    assert again == mixed  # seeded
+    # Random picks reach candidates the pure ranking leaves for later: the first 60 differ.
+    assert len(set(mixed[:60]) - set(plain[:60])) > 5

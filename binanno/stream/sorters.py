@@ -18,6 +18,7 @@ filtered or left at the bottom of a heap.
 from __future__ import annotations
 
 import heapq
+import random
 from itertools import count
 from typing import Any, Callable, Iterable, Iterator
 
@@ -68,23 +69,40 @@ def window_sort(
     scored: Iterable[tuple[float, Task]],
     priority: Priority,
     window: int = 64,
+    explore: float = 0.0,
+    seed: int = 0,
 ) -> Iterator[Task]:
-    """Yield the highest-priority task among the next ``window`` scored ones, each time."""
+    """Yield the highest-priority task among the next ``window`` scored ones, each time.
+
+    With ``explore`` > 0, that share of the tasks is picked at random from the window
+    instead, so candidates the model is sure about (often wrongly) are asked too.
+    """
     heap: list[tuple[float, int, Task]] = []
     order = count()  # ties keep stream order, and tasks are never compared
+    rng = random.Random(seed)
+
+    def pop() -> Task:
+        if explore and len(heap) > 1 and rng.random() < explore:
+            i = rng.randrange(len(heap))
+            heap[i], heap[-1] = heap[-1], heap[i]
+            item = heap.pop()
+            heapq.heapify(heap)
+            return item[2]
+        return heapq.heappop(heap)[2]
+
     for score, task in scored:
         if is_pattern(task):
             yield task
             continue
         heapq.heappush(heap, (-priority(score), next(order), task))
         if len(heap) >= window:
-            yield heapq.heappop(heap)[2]
+            yield pop()
     while heap:
-        yield heapq.heappop(heap)[2]
+        yield pop()
 
 
 ALGORITHMS: dict[str, Callable[..., Iterator[Task]]] = {"ema": ema_filter, "window": window_sort}
-OPTIONS: dict[str, tuple[str, ...]] = {"ema": ("alpha", "slack", "max_skip"), "window": ("window",)}
+OPTIONS: dict[str, tuple[str, ...]] = {"ema": ("alpha", "slack", "max_skip"), "window": ("window", "explore", "seed")}
 
 
 def sort_by(scored: Iterable[tuple[float, Task]], priority: Priority, algorithm: str = "ema", **kwargs: Any) -> Iterator[Task]:
