@@ -84,6 +84,8 @@ def train_ner(
         labels = sorted({s["label"] for t in examples if t.get("answer") in ("accept", "reject") for s in t.get("spans", [])})
     if not labels:
         raise UserError("No labelled answers to train from: annotate some spans first, or pass --label")
+    # Many passes over all answers: spaCy's usual 0.001, not the online loop's larger step for a new NER.
+    settings.setdefault("learn_rate", 0.001)
     model = SpacyNER.load(base_model or "blank:en", labels, seed=seed, replay=0, **settings)
     keys = model.remember(examples)
     if not keys:

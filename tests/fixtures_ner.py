@@ -68,7 +68,7 @@ def span_answer(text: str, start: int, end: int, label: str, answer: str) -> Tas
 @functools.lru_cache(maxsize=1)
 def trained_ner_dir() -> Path:
     """Train once per process (a few seconds) and save; returns the pipeline directory."""
-    model = SpacyNER.load("blank:en", LABELS, dropout=0.1, seed=0)
+    model = SpacyNER.load("blank:en", LABELS, dropout=0.1, seed=0, learn_rate=0.001)
     tasks = [complete_task(t, e) for t, e in make_sentences(60)]
     keys = model.remember(tasks)
     examples = [eg for k in keys if (eg := model.example(k)) is not None]
