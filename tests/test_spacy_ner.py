@@ -190,6 +190,21 @@ def test_blank_model_with_patterns_proposes_matches_the_sorter_keeps() -> None:
     assert model.patterns is not None and model.patterns.score(0) < 0.5
 
 
+def test_a_new_ner_asks_only_pattern_matches_until_it_has_learnt_some_accepts() -> None:
+    patterns = [{"label": "FRUIT", "pattern": "apple"}]
+    model = SpacyNER.load("blank:en", ["FRUIT"], patterns=patterns, warmup=2)
+    stream = [{"text": "I ate an apple and a pear today."}]
+    first = [t for _, t in model(stream)]
+    assert first and all(t["meta"].get("pattern") is not None for t in first)
+    model.update([{**first[0], "answer": "accept"}])
+    assert all(t["meta"].get("pattern") is not None for _, t in model(stream))  # 1 of 2 accepts
+    model.update([{**first[0], "answer": "accept", "_task_hash": 1}])
+    assert any(t["meta"].get("pattern") is None for _, t in model(stream))  # the model's own candidates now
+    # A pretrained NER, or one without patterns, has no warm-up.
+    assert SpacyNER.load(str(trained_ner_dir()), LABELS, patterns=patterns).settings["warmup"] == 0
+    assert any(t["meta"].get("pattern") is None for _, t in SpacyNER.load("blank:en", ["FRUIT"])(stream))
+
+
 def test_patterns_can_be_a_matcher_built_on_the_models_nlp() -> None:
     model = SpacyNER.load("blank:en", ["FRUIT"])
     model.patterns = PatternMatcher(model.nlp, [{"label": "FRUIT", "pattern": "pear"}])

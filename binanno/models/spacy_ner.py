@@ -82,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
     "pre_components": "auto",  # "auto", "all", or a list of component names run before the NER
     "outside_from_model": None,  # silver "O" (None: on for a pretrained NER only); see the module docstring
     "seed": 0,
+    "warmup": None,  # accepted spans a new NER with patterns learns before its own candidates are asked (None: 50; 0 pretrained)
 }
 
 Key = tuple[int, int, str]  # character start, end, label
@@ -140,6 +141,9 @@ class SpacyNER:
         self.settings = {**DEFAULTS, **settings}
         if self.settings["outside_from_model"] is None:
             self.settings["outside_from_model"] = pretrained
+        if self.settings["warmup"] is None:
+            self.settings["warmup"] = 0 if pretrained else 50
+        self.accepted = 0  # accepted spans learnt from, for the warm-up
         if self.settings["beam_scores"] not in ("normalized", "raw"):
             raise UserError(f"beam_scores must be 'normalized' or 'raw', not {self.settings['beam_scores']!r}")
         lr = self.settings["learn_rate"] or (0.001 if pretrained else 0.003)
@@ -265,11 +269,13 @@ class SpacyNER:
         labels, patterns = set(self.labels), self.patterns
         for batch in batched(stream, self.settings["batch_size"]):
             docs = self._docs([task.get("text", "") for task in batch])
-            parsed = [doc for doc in docs if len(doc)]
+            # Warm-up: a new NER's candidates are noise, so only pattern matches are asked at first.
+            warming = patterns is not None and self.accepted < self.settings["warmup"]
+            parsed = [doc for doc in docs if len(doc)] if not warming else []
             beams = self._beam_parse(parsed, width, density) if parsed else []
             scores = iter(self.ner.scored_ents(beams))
             for task, doc in zip(batch, docs):
-                found = {k: p for k, p in next(scores).items() if k[2] in labels} if len(doc) else {}
+                found = {k: p for k, p in next(scores).items() if k[2] in labels} if len(doc) and not warming else {}
                 matches = {(s, e, label): key for s, e, label, key in patterns.matches(doc)} if patterns is not None else {}
                 if not found and not matches:
                     continue
@@ -402,6 +408,7 @@ class SpacyNER:
         if self.patterns is not None:
             self.patterns.update(answers)
         keys = self.remember(answers)
+        self.accepted += sum(1 for a in answers if a.get("answer") == "accept" and a.get("spans"))
         if not keys:
             return None
         fresh = set(keys)
