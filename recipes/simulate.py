@@ -8,6 +8,7 @@ from typing import Any, Iterable
 from binanno import Arg, UserError, command, split_string
 
 from .ner import NER_CONFIG
+from .textcat import TEXTCAT_CONFIG
 
 
 def parse_label_map(pairs: list[str] | None, labels: list[str]) -> dict[str, str]:
@@ -135,7 +136,7 @@ def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None =
     if missing:
         raise UserError(f"--label {', '.join(repr(m) for m in missing)} never occurs in '{pool}' (labels are "
                         f"case-sensitive); its labels: {', '.join(known) or 'none'}")
-    settings = resolve()
+    settings = resolve(recipe_config=TEXTCAT_CONFIG)  # the same defaults as textcat.teach
     textcat = load_textcat(model, label, exclusive=exclusive, seed=seed)
     records = simulate_textcat(textcat, gold_pool, gold_eval, label, strategy=strategy, decisions=decisions,
                                eval_every=eval_every, seed=seed, costs=Costs(decision_cost),

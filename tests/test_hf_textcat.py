@@ -50,6 +50,21 @@ def test_accept_raises_and_reject_lowers_the_label(textcat: HFTextcat, verdict: 
     assert textcat.update([answer(SPAM[1], "SPAM", "ignore"), answer(SPAM[1], "OTHER", "accept")]) is None
 
 
+def test_accepts_and_rejects_weigh_the_same_so_rare_accepts_still_count() -> None:
+    # 1 accept in 5: unweighted, a model learns to say no to everything (SMS spam, MiniLM: F1 0 at AUC 0.99).
+    answers = [answer(SPAM[0], "SPAM", "accept")] + [answer(t, "SPAM", "reject") for t in HAM[:4]]
+    scores = {}
+    for balance in (True, False):
+        model = HFTextcat.load(tiny_bert_dir(), ["SPAM"], learn_rate=1e-3, replay=0, balance=balance)
+        for _ in range(8):
+            model.update(answers)
+        scores[balance] = model.predict([SPAM[0]])[0]["SPAM"]
+    assert model.memory.weights() == {"SPAM": (5 / 8, 5 / 2)}  # (reject, accept): 4 rejects, 1 accept
+    # The tiny random encoder hardly tells the texts apart: weighted, the accept holds its own
+    # (the score stays at 0.5 or above); unweighted, the four rejects drag it towards no.
+    assert scores[True] >= 0.5 and scores[False] < 0.47
+
+
 def test_exclusive_labels_share_one_softmax() -> None:
     textcat = HFTextcat.load(tiny_bert_dir(), ["SPAM", "HAM", "OTHER"], exclusive=True, learn_rate=1e-3)
     before = textcat.predict([SPAM[0]])[0]

@@ -10,7 +10,8 @@ labels, but would train only the one window that wins.)
 Questions and targets are shared with the other textcat backends (textcat_answers): one
 question per text and label with ``meta.score``, hashed on the label; answers are merged per
 text and earlier texts replayed with each update. Losses: independent labels take the binary
-cross-entropy of each label answered (accept 1, reject 0) and leave the others out. Exclusive
+cross-entropy of each label answered (accept 1, reject 0), weighted so that a label's accepts
+and rejects so far weigh the same (``balance``), and leave the others out. Exclusive
 labels take ``-log p(A)`` when A is the class (accepted, or the other of two rejected), else
 ``-log(1 - p(A))`` for each rejected A, which moves A's probability to the other labels.
 
@@ -43,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "freeze_embeddings": True,  # leave the word embeddings as they are (see hf_base)
     "grad_clip": 1.0,
     "replay": 30,  # earlier texts replayed with each update
+    "balance": True,  # independent labels: weigh each label's accepts and rejects equally (textcat_answers)
     "max_length": None,  # subwords per window (None: the model's limit)
     "stride": None,  # subwords shared by neighbouring windows (None: a quarter of a window)
     "threads": None,  # torch.set_num_threads (None: torch's default)
@@ -132,8 +134,12 @@ class HFTextcat:
 
     # Learning -------------------------------------------------------------------------
 
-    def text_loss(self, probs: torch.Tensor, targets: dict[str, float]) -> torch.Tensor | None:
-        """The loss of one text's probabilities against its known targets (see the module docstring)."""
+    def text_loss(self, probs: torch.Tensor, targets: dict[str, float],
+                  weights: dict[str, tuple[float, float]] | None = None) -> torch.Tensor | None:
+        """The loss of one text's probabilities against its known targets (see the module docstring).
+
+        ``weights``: (reject, accept) weight per independent label, from ``LabelMemory.weights``.
+        """
         import torch
 
         index = self.encoder.index
@@ -147,7 +153,8 @@ class HFTextcat:
         else:
             for label, y in targets.items():
                 p = probs[index[label]].clamp(EPS, 1.0 - EPS)
-                terms.append(-(y * torch.log(p) + (1.0 - y) * torch.log(1.0 - p)))
+                weight = (weights or {}).get(label, (1.0, 1.0))[int(y)]
+                terms.append(-weight * (y * torch.log(p) + (1.0 - y) * torch.log(1.0 - p)))
         return torch.stack(terms).sum() if terms else None
 
     def update(self, answers: list[Task]) -> float | None:
@@ -166,7 +173,8 @@ class HFTextcat:
         model.train()
         try:
             probs = self.probs([self.memory.texts[k] for k in keys])
-            losses = [(k, self.text_loss(p, self.memory.targets(k))) for k, p in zip(keys, probs)]
+            weights = self.memory.weights() if self.settings["balance"] and not self.exclusive else None
+            losses = [(k, self.text_loss(p, self.memory.targets(k), weights)) for k, p in zip(keys, probs)]
             known = [(k, loss) for k, loss in losses if loss is not None]
             if not known:
                 return None

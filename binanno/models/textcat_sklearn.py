@@ -49,7 +49,10 @@ DEFAULTS: dict[str, Any] = {
     "epochs": 2,  # passes over each update's examples
     "replay": 50,  # earlier texts replayed with each update
     "balance": True,  # weigh accepts and rejects of each label equally
-    "batch_size": 256,  # texts scored per vectorizer call
+    # Texts scored at once, before any of their questions is asked: small, so that questions come
+    # from a recent model. SMS spam, ema sorter, 3 seeds: uncertain reached random's 500-decision
+    # F1 after 175-225 decisions with 16, 275-375 with 256; scoring 4,500 vs 8,000 questions/s.
+    "batch_size": 16,
     "seed": 0,
 }
 # Settings that decide what a saved classifier's columns mean.
@@ -156,7 +159,7 @@ class SklearnTextcat:
     def predict(self, texts: Iterable[str]) -> list[dict[str, float]]:
         """The probability of each label for each text, for evaluation."""
         out: list[dict[str, float]] = []
-        for batch in batched(texts, self.settings["batch_size"]):
+        for batch in batched(texts, 1024):  # nothing waits on evaluation: big batches are faster
             out.extend(dict(zip(self.labels, row)) for row in self.scores(batch).tolist())
         return out
 
@@ -177,29 +180,18 @@ class SklearnTextcat:
         loss = log_loss(self.predict(texts[: len(fresh)]), targets[: len(fresh)])
         X = self.vectorizer.transform(texts)
         order = np.random.default_rng(self.settings["seed"] + len(self.memory))
-        counts = self._counts() if self.settings["balance"] else {}
+        balance = self.memory.weights() if self.settings["balance"] else {}
         for label in self.labels:
             rows = [i for i, cats in enumerate(targets) if label in cats]
             if not rows:
                 continue
             y = np.array([targets[i][label] for i in rows], dtype=int)
-            negative, positive = counts.get(label, (0, 0))
-            total = positive + negative
-            # Weights that make the label's accepts and rejects so far weigh the same.
-            weights = np.where(y == 1, total / (2 * positive) if positive else 1.0, total / (2 * negative) if negative else 1.0)
+            negative, positive = balance.get(label, (1.0, 1.0))
+            weights = np.where(y == 1, positive, negative)
             # Every epoch in one partial_fit call: each call costs ~10 ms whatever its size.
             perm = np.concatenate([order.permutation(len(rows)) for _ in range(self.settings["epochs"])])
             self.classifiers[label].partial_fit(X[np.array(rows)[perm]], y[perm], classes=[0, 1], sample_weight=weights[perm])
         return loss
-
-    def _counts(self) -> dict[str, tuple[int, int]]:
-        """(rejects, accepts) per label over every remembered text, so the weights are stable."""
-        counts = {label: [0, 0] for label in self.labels}
-        for key in self.memory.answers:
-            for label, value in self.memory.targets(key).items():
-                if label in counts:
-                    counts[label][int(value)] += 1
-        return {label: (n[0], n[1]) for label, n in counts.items()}
 
 
 def is_fitted(clf: Any) -> bool:

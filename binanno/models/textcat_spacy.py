@@ -55,7 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "replay": 30,  # earlier texts replayed with each update
     "l2": 0.0,
     "grad_clip": 1.0,
-    "batch_size": 64,  # texts per nlp.pipe batch when scoring
+    "batch_size": 16,  # texts scored at once: small, so questions come from a recent model (see textcat_sklearn)
     "seed": 0,
 }
 
@@ -149,7 +149,7 @@ class SpacyTextcat:
     def predict(self, texts: Iterable[str]) -> list[dict[str, float]]:
         """The probability of each label for each text, for evaluation."""
         out: list[dict[str, float]] = []
-        for batch in batched(texts, self.settings["batch_size"]):
+        for batch in batched(texts, 256):
             out.extend(self._cats(batch))
         return out
 
