@@ -6,7 +6,9 @@ Sentences: the first N of the Broad Twitter Corpus test split (shared/data/btc/b
 tokens joined by spaces. "raw" is what SpacyNER adds its work to: ``nlp.make_doc`` +
 ``ner.beam_parse`` + ``ner.scored_ents`` over the same batches, and nothing else.
 "SpacyNER" is the whole ``__call__``: the same, plus one hashed task (tokens, one span,
-meta.score) per candidate. Each is run ``--repeats`` times, interleaved, and the median is
+meta.score) per candidate. "normalized beam" is SpacyNER's own beam search (each step's
+scores log-softmaxed, the default) with nothing around it: it keeps more analyses alive than
+spaCy's raw beam, so it scores more states. Each is run ``--repeats`` times, interleaved, and the median is
 reported. Updates: batches of 10 answers (accept if the candidate is a gold BTC entity,
 else reject), with the default replay of earlier texts; median seconds per batch.
 """
@@ -59,12 +61,17 @@ def read_btc(path: Path, n: int) -> list[tuple[str, set[tuple[int, int, str]]]]:
     return out
 
 
-def raw(model: SpacyNER, texts: list[str]) -> int:
+def raw(model: SpacyNER, texts: list[str], normalized: bool = False) -> int:
+    """make_doc + beam search + scored_ents and nothing else (``normalized``: SpacyNER's log-softmaxed beam)."""
     ner, width, density = model.ner, model.settings["beam_width"], model.settings["beam_density"]
     size, found = model.settings["batch_size"], 0
     for i in range(0, len(texts), size):
         docs = [model.nlp.make_doc(t) for t in texts[i : i + size]]
-        found += sum(len(s) for s in ner.scored_ents(ner.beam_parse(docs, beam_width=width, beam_density=density)))
+        if normalized:
+            beams = model._beam_parse(docs, width, density)
+        else:
+            beams = ner.beam_parse(docs, beam_width=width, beam_density=density)
+        found += sum(len(s) for s in ner.scored_ents(beams))
     return found
 
 
@@ -82,6 +89,7 @@ def main() -> None:
     models = {mode: SpacyNER.load(args.model, labels, beam_scores=mode) for mode in ("raw", "normalized")}
     times: dict[str, list[float]] = {
         "raw beam_parse + scored_ents": [],
+        "normalized beam + scored_ents": [],
         "SpacyNER (beam_scores=raw)": [],
         "SpacyNER (normalized)": [],
         "ner.teach stream (+ sorter)": [],
@@ -92,6 +100,8 @@ def main() -> None:
             start = time.perf_counter()
             if name.startswith("raw"):
                 counts[name] = raw(models["raw"], texts)
+            elif name.startswith("normalized"):
+                counts[name] = raw(models["normalized"], texts, normalized=True)
             elif name.startswith("ner.teach"):  # what the recipe hands the controller
                 counts[name] = sum(1 for _ in prefer_uncertain(models["normalized"](tasks), algorithm="window"))
             else:
@@ -104,7 +114,7 @@ def main() -> None:
     print(f"{'':32}{'seconds':>9}{'sent/s':>9}{'vs raw':>8}{'candidates':>12}")
     for name, values in times.items():
         median = statistics.median(values)
-        note = "  (all labels)" if name.startswith("raw") else ""
+        note = "  (all labels)" if name.startswith(("raw", "normalized")) else ""
         print(f"{name:32}{median:>9.3f}{len(texts) / median:>9.1f}{base / median:>8.2f}{counts[name]:>12}{note}")
 
     # Updates: batches of 10 binary answers against the gold, with replay of earlier texts.

@@ -56,8 +56,8 @@ def simulate(args: argparse.Namespace, strategy: str, seed: int, sorter: str) ->
            str(args.decisions if strategy != "manual" else args.decisions * 3 // 10 + args.eval_every),
            "--eval-every", str(args.eval_every if strategy != "manual" else args.eval_every * 3 // 10),
            "--seed", str(seed), "--sorter", sorter.split(":")[0], "--output", str(out)]
-    if sorter.startswith("window:explore"):  # e.g. window:explore0.3
-        cmd += ["--explore", sorter.split("explore")[1]]
+    # "window" is pure uncertainty (explore 0), whatever ner.teach's default; window:explore0.3 mixes in 30 %.
+    cmd += ["--explore", sorter.split("explore")[1] if "explore" in sorter else "0"]
     if args.setup == "pretrained":
         cmd += ["--label-map", label_map]
     elif (BENCH / "patterns" / f"{args.data}.jsonl").exists():
@@ -102,13 +102,19 @@ def summary(args: argparse.Namespace, runs: list[tuple[str, str]], seeds: list[i
         if cs:
             cells = [f"{statistics.median(at(c, 'seconds', m * 60) for c in cs):.3f}" for m in minutes]
             print(f"| {strategy} ({sorter}) | " + " | ".join(cells) + " |")
-    unc, rnd = curves.get(("uncertain", "window")), curves.get(("random", "window"))
-    if unc and rnd:
-        print("\nper seed: start F1, random's F1 at N, decisions uncertain needs to reach it, uncertain F1 at N")
+    rnd = curves.get(("random", "window"))
+    for (strategy, sorter), unc in curves.items():
+        if strategy != "uncertain" or not unc or not rnd:
+            continue
+        print(f"\nuncertain ({sorter}), per seed: start F1, random's F1 at N, decisions uncertain needs to reach it, "
+              "uncertain F1 at N")
         for seed, u, r in zip(seeds, unc, rnd):
             target = at(r, "decisions", n)
+            hit = reach(u, target)
+            # Random ending at or below the start leaves nothing to reach (uncertain "reaches" it at 0).
+            reached = "n/a (random ended below the start)" if target <= r[0]["f"] else hit if hit is not None else "never"
             print(f"  seed {seed}: start {u[0]['f']:.3f}, random@{n} {target:.3f}, uncertain reaches it at "
-                  f"{reach(u, target)}, uncertain@{n} {at(u, 'decisions', n):.3f} ({at(u, 'decisions', n) - u[0]['f']:+.3f})")
+                  f"{reached}, uncertain@{n} {at(u, 'decisions', n):.3f} ({at(u, 'decisions', n) - u[0]['f']:+.3f})")
     plot(args, curves)
 
 
