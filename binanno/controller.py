@@ -223,6 +223,14 @@ class Controller:
             self._cond.notify_all()
         return [{**t, "_session_id": session_id} for t in tasks]
 
+    def ready_questions(self, session_id: str) -> list[Task] | None:
+        """``get_questions`` without waiting; None when it would wait (a new session, nothing scored yet)."""
+        with self._cond:
+            if session_id not in self._sent:
+                return None  # registering a session may read the database
+        tasks = self.get_questions(session_id, wait=0)
+        return tasks if tasks or self._exhausted else None
+
     def _trim(self) -> None:
         # With overlap a session that joins later still needs the whole log.
         if self.overlap:

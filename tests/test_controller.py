@@ -204,3 +204,25 @@ def test_close_applies_pending_updates_before_on_exit(db: Database) -> None:
 def test_a_recipe_without_a_stream_is_a_one_line_error(db: Database) -> None:
     with pytest.raises(UserError, match="no 'stream'"):
         Controller({"dataset": "ds"}, db, resolve(environ={}))  # type: ignore[typeddict-item]
+
+
+def test_ready_questions_never_waits_and_says_when_it_would(db: Database) -> None:
+    release = threading.Event()
+
+    def gated() -> Iterator[dict[str, Any]]:
+        yield from texts(10)
+        release.wait(10)  # the next question is "still being scored"
+        yield from texts(3, prefix="late")
+
+    ctrl = make(db, gated(), start=False)
+    ctrl.start(wait=False)
+    assert ctrl.ready_questions("new-session") is None  # registering a session goes to a thread
+    assert len(ctrl.get_questions("a")) == 10
+    started = time.perf_counter()
+    assert ctrl.ready_questions("a") is None  # nothing scored: the server waits in a thread instead
+    assert time.perf_counter() - started < 0.5
+    release.set()
+    assert [t["text"] for t in ctrl.get_questions("a")] == ["late 0", "late 1", "late 2"]
+    assert ctrl.get_questions("a", wait=5) == []  # waits for the worker to reach the end
+    assert ctrl.ready_questions("a") == []  # the stream is done: an empty answer, not a wait
+    ctrl.close()
