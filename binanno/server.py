@@ -83,8 +83,8 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
         except AnswerError as e:
             return JSONResponse({"error": str(e)}, 400)
         session_id = controller.session_name(data.get("session_id"))
-        # Ready questions are served on the event loop: a hand-off to a thread costs tens of ms
-        # while the model worker holds the GIL. Only a wait for the model goes to a thread.
+        # Ready questions are served on the event loop: each hand-off to a thread can wait for the
+        # GIL while the model worker trains (p50 ~6 ms more). Only a wait for the model goes to a thread.
         tasks = controller.ready_questions(session_id)
         if tasks is None:
             tasks = await run_in_threadpool(controller.get_questions, session_id)
@@ -143,7 +143,7 @@ def serve(components: Any, settings: dict[str, Any]) -> None:
         db.close()
         raise
     # The model, vocab and stream state live until the end: freezing them keeps Python's full
-    # collections from scanning them, each a pause of 100-200 ms for every request (spaCy NER).
+    # collections from scanning them (with spaCy NER each was a 100-200 ms pause of every thread).
     gc.collect()
     gc.freeze()
     host, port = settings["host"], settings["port"]
