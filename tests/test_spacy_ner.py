@@ -286,8 +286,9 @@ def test_outside_from_model_marks_the_models_own_outside_tokens() -> None:
     (key,) = model.remember([span_answer(text, 10, 19, "PERSON", "accept"), span_answer(text, 27, 42, "PERSON", "reject")])
     example = model.example(key)
     assert example is not None
-    # Predicted entities stay unknown (Pearson Hardman is only known not to be a PERSON).
-    assert example.get_aligned_ner() == ["O", "B-PERSON", "L-PERSON", "O", None, None, "O", "O", "O"]
+    # Predicted entities stay unknown (Pearson Hardman is only known not to be a PERSON), and so
+    # does the capitalised "Yesterday": only tokens that don't look like names become silver "O".
+    assert example.get_aligned_ner() == [None, "B-PERSON", "L-PERSON", "O", None, None, "O", "O", "O"]
 
 
 def test_defaults_learn_with_silver_outside_and_replay() -> None:
@@ -301,9 +302,9 @@ def test_defaults_learn_with_silver_outside_and_replay() -> None:
     (key,) = model.remember([span_answer(text, 27, 42, "PERSON", "reject")])
     example = model.example(key)
     assert example is not None
-    # Only the rejected span and what the model itself calls an entity stay unknown.
+    # The rejected span, what the model itself calls an entity and name-like tokens stay unknown.
     aligned = example.get_aligned_ner()
-    assert aligned[0] == "O" and aligned[4:6] == [None, None] and aligned[-1] == "O"
+    assert aligned[0] is None and aligned[3] == "O" and aligned[4:6] == [None, None] and aligned[-1] == "O"
 
 
 def test_outside_from_model_can_be_turned_off() -> None:

@@ -1,0 +1,1 @@
+"""What the annotation loop decides: which updates to keep, what to ask, what it costs."""

@@ -1,0 +1,68 @@
+"""The update guard: held-out answers, and updates that hurt on them rolled back."""
+
+from __future__ import annotations
+
+import numpy
+from fixtures_ner import LABELS, complete_task, make_sentences, span_answer, trained_ner_dir
+
+from binanno.learning.guard import UpdateGuard, answer_f1
+from binanno.metrics import ner_scores
+from binanno.models.spacy_ner import SpacyNER
+
+
+def weights(model: SpacyNER) -> list[numpy.ndarray]:
+    return [node.get_param(name).copy() for node in model.ner.model.walk() for name in node.param_names if node.has_param(name)]
+
+
+def test_answer_f1_counts_accepts_rejects_and_complete_answers() -> None:
+    answers = [
+        ("a", {(0, 1, "X")}, {(2, 3, "X")}, None),  # partial: one accept, one reject
+        ("b", set(), set(), {(0, 1, "Y"), (4, 5, "Y")}),  # complete
+    ]
+    # Predicting the accept (tp), the reject (fp), one complete span (tp) and an extra one (fp), missing one (fn).
+    predictions = [[(0, 1, "X"), (2, 3, "X"), (9, 9, "X")], [(0, 1, "Y"), (7, 8, "Y")]]
+    # (9, 9) in a partial answer is unknown, so it counts for nothing.
+    assert answer_f1(answers, predictions) == 2 * 2 / (2 * 2 + 2 + 1)
+    assert answer_f1([("c", set(), {(0, 1, "X")}, None)], [[]]) == 1.0
+
+
+def test_guard_holds_out_every_nth_text_up_to_its_size() -> None:
+    guard = UpdateGuard(every=3, size=2)
+    held = [k for k in range(12) if guard.hold(k)]
+    assert held == [2, 5] and guard.held(2) and not guard.held(3)
+    assert not any(UpdateGuard(every=0).hold(k) for k in range(10))
+
+
+def test_an_update_that_hurts_on_held_out_answers_is_rolled_back() -> None:
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS, learn_rate=0.01, replay=0, dropout=0.0, guard_every=1, guard_size=5)
+    sentences = make_sentences(20, seed=3)
+    # Five held-out texts, answered completely and correctly (the model gets them right).
+    model.update([complete_task(t, e) for t, e in sentences[:5]])
+    assert len(model.guard.keys) == 5 and model.guard.score(model) == 1.0
+    before = weights(model)
+    # Then wrong answers: every true entity rejected, many times over. The guard must undo each step.
+    wrong = [span_answer(t, s, e, lab, "reject") for t, ents in sentences[5:] for s, e, lab in ents]
+    for _ in range(3):
+        model.update(wrong)
+    assert (model.guard.kept, model.guard.undone) == (0, 3)
+    assert model.guard.score(model) == 1.0
+    assert all(numpy.array_equal(a, b) for a, b in zip(before, weights(model)))
+
+
+def test_honest_answers_on_text_the_model_gets_right_do_not_lower_its_accuracy() -> None:
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS)
+    evaluation = make_sentences(40, seed=11)
+    texts, gold = [t for t, _ in evaluation], [e for _, e in evaluation]
+    start = ner_scores(gold, model.predict(texts), LABELS)["f"]
+    # An honest annotator answers ner.teach's questions: accept exactly the gold entities.
+    pool = make_sentences(60, seed=12)
+    truth = {t: set(e) for t, e in pool}
+    questions = list(model([{"text": t} for t, _ in pool]))
+    for i in range(0, len(questions), 10):
+        batch = []
+        for _, q in questions[i : i + 10]:
+            span = q["spans"][0]
+            key = (span["start"], span["end"], span["label"])
+            batch.append({**q, "answer": "accept" if key in truth[q["text"]] else "reject"})
+        model.update(batch)
+    assert ner_scores(gold, model.predict(texts), LABELS)["f"] >= start
