@@ -5,13 +5,17 @@ model adapter, the same sorter), answers each from the gold annotations, gives t
 answers in batches as the server's worker does, and scores the model on held-out data every
 few decisions. Strategies:
 
-- ``uncertain``: the teach recipes' order, most uncertain first.
+- ``uncertain``: the teach recipes' binary questions, most uncertain first.
 - ``random``: the same candidate questions, in random order.
 - ``manual`` (NER): whole random sentences annotated by hand, with all their gold entities,
   the baseline a binary loop has to beat per second of annotator time.
+- ``auto``, ``binary``, ``verify``, ``correct`` (NER): the question types of
+  binanno.learning.questions, ranked by the errors they are expected to reveal per second.
 
-Each evaluation is one record: decisions, annotator seconds (decisions times a cost),
-scores, answer counts and wall seconds.
+Each question costs annotator seconds by its type (binanno.learning.costs); a run stops
+after ``decisions`` questions or ``minutes`` of annotator time, whichever comes first.
+Each evaluation is one record: decisions, annotator seconds, scores, answer counts, the
+questions asked per type and wall seconds.
 """
 
 from __future__ import annotations
@@ -19,49 +23,51 @@ from __future__ import annotations
 import copy
 import random
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, cast
 
 from .errors import UserError
 from .hashing import set_hashes
+from .learning.costs import Costs, edits
+from .learning.questions import QuestionPlanner
 from .metrics import ner_scores, textcat_scores
-from .stream.sorters import prefer_uncertain, window_sort
+from .stream.sorters import prefer_uncertain, sort_by, window_sort
 from .types import Task
 
-STRATEGIES = ("uncertain", "random", "manual")
+QUESTION_STRATEGIES = ("auto", "binary", "verify", "correct")
+STRATEGIES = ("uncertain", "random", "manual", *QUESTION_STRATEGIES)
 
-
-@dataclass
-class Costs:
-    """Annotator seconds per binary decision and per fully annotated sentence."""
-
-    decision: float = 3.0
-    sentence: float = 10.0
+__all__ = ["Costs", "STRATEGIES", "run", "simulate_ner", "simulate_textcat"]
 
 
 def run(
-    model: Any,
+    update: Callable[[list[Task]], Any],
     questions: Iterable[Task],
-    annotate: Callable[[Task], str],
+    annotate: Callable[[Task], tuple[Task, float]],
     evaluate: Callable[[], dict[str, Any]],
     decisions: int,
     eval_every: int,
-    cost: float,
     batch_size: int = 10,
+    minutes: float | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Answer ``questions`` with ``annotate``, update ``model`` per batch, yield scores every ``eval_every``.
+    """Answer ``questions`` with ``annotate``, ``update`` per batch, yield scores every ``eval_every``.
 
-    The first record is the starting model (0 decisions); the last is taken at ``decisions``
-    or when the questions run out. A question whose task hash was asked before is skipped,
-    as the server does.
+    ``annotate`` returns the answered task and the annotator seconds it cost. The first
+    record is the starting model (0 decisions); the last is taken at ``decisions``, after
+    ``minutes`` of annotator time, or when the questions run out. A question whose task
+    hash was asked before is skipped, as the server does.
     """
     if decisions < 1 or eval_every < 1 or batch_size < 1:
         raise UserError("--decisions, --eval-every and --batch-size must be at least 1")
+    if minutes is not None and minutes <= 0:
+        raise UserError("--minutes must be more than 0")
+    budget = minutes * 60 if minutes is not None else float("inf")
     start = time.perf_counter()
     counts = {"accept": 0, "reject": 0}
+    kinds: dict[str, int] = {}
+    seconds = 0.0
 
     def record(n: int) -> dict[str, Any]:
-        return {"decisions": n, "seconds": round(n * cost, 1), **evaluate(), **counts,
+        return {"decisions": n, "seconds": round(seconds, 1), **evaluate(), **counts, "questions": dict(kinds),
                 "wall": round(time.perf_counter() - start, 2)}
 
     yield record(0)
@@ -74,19 +80,23 @@ def run(
             if key in seen:
                 continue
             seen.add(key)
-        answer = annotate(question)
-        counts[answer] = counts.get(answer, 0) + 1
-        batch.append({**question, "answer": answer})  # type: ignore[typeddict-item]
+        answered, cost = annotate(question)
+        seconds += cost
+        counts[answered["answer"]] = counts.get(answered["answer"], 0) + 1
+        kind = str(question.get("_question", "binary"))  # type: ignore[misc]
+        kinds[kind] = kinds.get(kind, 0) + 1
+        batch.append(answered)
         n += 1
-        if len(batch) >= batch_size or n % eval_every == 0 or n >= decisions:
-            model.update(batch)
+        done = n >= decisions or seconds >= budget
+        if len(batch) >= batch_size or n % eval_every == 0 or done:
+            update(batch)
             batch = []
-        if n % eval_every == 0 or n >= decisions:
+        if n % eval_every == 0 or done:
             yield record(n)
-        if n >= decisions:
+        if done:
             return
     if batch:
-        model.update(batch)
+        update(batch)
     if n % eval_every:
         yield record(n)
 
@@ -124,14 +134,16 @@ def simulate_ner(
     costs: Costs | None = None,
     sorter: str = "window",
     batch_size: int = 10,
+    minutes: float | None = None,
     **sorter_options: Any,
 ) -> Iterator[dict[str, Any]]:
     """Simulate ``ner.teach`` (or manual annotation) on ``pool``, scoring on ``eval_set``.
 
     ``label_map`` maps each gold label to the model's label for it (identity for a new
-    model). The annotator accepts a question when its span and label match a gold entity
-    exactly and rejects it otherwise. Records carry ``p``, ``r``, ``f`` and ``labels``
-    (per gold label).
+    model). The annotator accepts a yes/no question when its span and label match a gold
+    entity exactly and rejects it otherwise, accepts a verify question when the sentence's
+    spans are exactly the gold ones, and answers a correct question with the gold spans.
+    Records carry ``p``, ``r``, ``f`` and ``labels`` (per gold label).
     """
     if strategy not in STRATEGIES:
         raise UserError(f"Unknown strategy '{strategy}': use one of {', '.join(STRATEGIES)}")
@@ -152,17 +164,40 @@ def simulate_ner(
 
     if strategy == "manual":
         # Whole sentences with all their (mapped) gold entities, as a full annotation.
-        sentences = (cast(Task, {**t, "spans": copy.deepcopy(t["spans"]), "_complete": True}) for t in gold)
-        return run(model, sentences, lambda t: "accept", evaluate, decisions, eval_every, costs.sentence, batch_size)
+        sentences = (cast(Task, {**t, "spans": copy.deepcopy(t["spans"]), "_complete": True, "_question": "manual"})
+                     for t in gold)
 
-    def annotate(question: Task) -> str:
-        span = question["spans"][0]
-        return "accept" if (span["start"], span["end"], span["label"]) in entities[question["_input_hash"]] else "reject"
+        def by_hand(task: Task) -> tuple[Task, float]:
+            return {**task, "answer": "accept"}, costs.manual(len(task["text"].split()), len(task["spans"]))
+
+        return run(model.update, sentences, by_hand, evaluate, decisions, eval_every, batch_size, minutes)
+
+    def annotate(question: Task) -> tuple[Task, float]:
+        truth = entities[question["_input_hash"]]
+        spans = {(s["start"], s["end"], s["label"]) for s in question.get("spans", [])}
+        kind = question.get("_question", "binary")  # type: ignore[misc]
+        n = len(question.get("tokens") or question["text"].split())
+        if kind == "correct":
+            gold_spans = [{"start": s, "end": e, "label": label} for s, e, label in sorted(truth)]
+            return {**question, "spans": gold_spans, "answer": "accept"}, costs.correct(n, edits(spans, truth))  # type: ignore[typeddict-item]
+        if kind == "verify":
+            return {**question, "answer": "accept" if spans == truth else "reject"}, costs.verify(n)  # type: ignore[typeddict-item]
+        return {**question, "answer": "accept" if spans <= truth else "reject"}, costs.decision  # type: ignore[typeddict-item]
 
     texts = ({"text": t["text"]} for t in gold)
     stream = (set_hashes(t) for t in texts)  # type: ignore[arg-type]
-    questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, **sorter_options})
-    return run(model, questions, annotate, evaluate, decisions, eval_every, costs.decision, batch_size)
+    update = model.update
+    if strategy in QUESTION_STRATEGIES:
+        planner = QuestionPlanner(model, strategy, costs)
+
+        def update(batch: list[Task]) -> Any:
+            planner.observe(batch)
+            return model.update(batch)
+
+        questions = sort_by(planner(stream), lambda rate: rate, sorter, **{"seed": seed, **sorter_options})
+    else:
+        questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, **sorter_options})
+    return run(update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes)
 
 
 # Text classification ---------------------------------------------------------------------
@@ -180,6 +215,7 @@ def simulate_textcat(
     costs: Costs | None = None,
     sorter: str = "window",
     batch_size: int = 10,
+    minutes: float | None = None,
     **sorter_options: Any,
 ) -> Iterator[dict[str, Any]]:
     """Simulate ``textcat.teach`` on ``pool`` (examples with an ``accept`` list), scoring on ``eval_set``.
@@ -203,9 +239,10 @@ def simulate_textcat(
         rounded = {label: {k: (round(v, 4) if v is not None else None) for k, v in s.items()} for label, s in scores["labels"].items()}
         return {**{k: round(scores[k], 4) for k in ("accuracy", "p", "r", "f")}, "labels": rounded}
 
-    def annotate(question: Task) -> str:
-        return "accept" if question["label"] in truth[question["_input_hash"]] else "reject"
+    def annotate(question: Task) -> tuple[Task, float]:
+        answer = "accept" if question["label"] in truth[question["_input_hash"]] else "reject"
+        return {**question, "answer": answer}, costs.decision  # type: ignore[typeddict-item]
 
     stream = ({"text": examples[i]["text"], "_input_hash": examples[i]["_input_hash"]} for i in order)
     questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, **sorter_options})  # type: ignore[arg-type]
-    return run(model, questions, annotate, evaluate, decisions, eval_every, costs.decision, batch_size)
+    return run(model.update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes)

@@ -50,8 +50,11 @@ SIMULATION_ARGS: dict[str, Arg] = {
     "pool": Arg(help="Gold examples the questions are drawn from (CoNLL or JSONL)"),
     "eval": Arg(help="Gold examples the model is scored on after every --eval-every decisions"),
     "label": Arg(help="Comma-separated gold labels to annotate", kind="option", short="l", converter=split_string),
-    "strategy": Arg(help="Question order: uncertain first, random, or manual (whole sentences)", kind="option",
-                    choices=("uncertain", "random", "manual")),
+    "strategy": Arg(help="What is asked: default (the teach recipe's defaults), uncertain or random yes/no questions, "
+                    "manual (whole sentences by hand), or one question type (auto, binary, verify, correct)", kind="option",
+                    choices=("default", "uncertain", "random", "manual", "auto", "binary", "verify", "correct")),
+    "minutes": Arg(help="Stop after this many simulated annotator minutes (as well as --decisions)", kind="option",
+                   converter=float),
     "decisions": Arg(help="Decisions to simulate (sentences for manual)", kind="option", short="n", converter=int),
     "eval_every": Arg(help="Score the model every this many decisions", kind="option", converter=int),
     "seed": Arg(help="Random seed (pool order, random strategy, model)", kind="option", converter=int),
@@ -69,24 +72,30 @@ SIMULATION_ARGS: dict[str, Arg] = {
     **SIMULATION_ARGS,
     label_map=Arg(help="Gold label to model label, e.g. PER=PERSON,LOC=GPE", kind="option", converter=split_string),
     patterns=Arg(help="JSONL patterns that propose candidates, as in ner.teach", kind="option", short="pt"),
-    sentence_cost=Arg(help="Annotator seconds per fully annotated sentence (manual)", kind="option", converter=float),
+    cost_base=Arg(help="Annotator seconds per sentence card, before reading and marking", kind="option", converter=float),
+    cost_token=Arg(help="Annotator seconds per token read on a sentence card", kind="option", converter=float),
+    cost_entity=Arg(help="Annotator seconds per entity marked by hand (manual)", kind="option", converter=float),
+    cost_edit=Arg(help="Annotator seconds per change to a pre-annotated sentence (correct)", kind="option", converter=float),
 )
 def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = None, label_map: list[str] | None = None,
-                 strategy: str = "uncertain", decisions: int = 1000, eval_every: int = 100, seed: int = 0,
+                 strategy: str = "default", decisions: int = 1000, eval_every: int = 100, seed: int = 0,
                  output: str | None = None, plot: str | None = None, patterns: str | None = None, batch_size: int = 10,
-                 sorter: str | None = None, decision_cost: float = 3.0, sentence_cost: float = 10.0,
-                 explore: float | None = None) -> None:
+                 sorter: str | None = None, decision_cost: float | None = None, explore: float | None = None,
+                 minutes: float | None = None, cost_base: float | None = None, cost_token: float | None = None,
+                 cost_entity: float | None = None, cost_edit: float | None = None) -> None:
     """Run ner.teach's stream and updates with an annotator who answers from gold entities.
 
-    A question is accepted when its span and label match a gold entity exactly. Prints and
-    writes precision, recall and F1 on EVAL every --eval-every decisions, against the
-    annotator time they would have cost (--decision-cost, --sentence-cost).
+    A yes/no question is accepted when its span and label match a gold entity exactly; a
+    verify question when the sentence's spans are exactly the gold ones; a correct question
+    is answered with the gold spans. Prints and writes precision, recall and F1 on EVAL every
+    --eval-every decisions, against the annotator time they cost (--decision-cost, --cost-*;
+    defaults and their sources in bench/README.md).
     """
     from binanno.config import resolve
     from binanno.gold import read_ner
     from binanno.models.backends import load_ner
     from binanno.models.patterns import load_patterns
-    from binanno.simulation import Costs, simulate_ner
+    from binanno.simulation import simulate_ner
 
     if not label:
         raise UserError("Pass the gold labels to annotate, e.g. --label PER,LOC,ORG")
@@ -96,10 +105,12 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
     settings = resolve(recipe_config=NER_CONFIG)  # the same defaults as ner.teach
     ner = load_ner(model, sorted(set(mapping.values())), patterns=load_patterns(patterns) if patterns else None, seed=seed,
                    beam_width=settings["beam_width"], beam_density=settings["beam_density"])
+    if strategy == "default":
+        strategy = settings["question"] if settings["question"] != "binary" else "uncertain"
+    costs = _costs(decision=decision_cost, base=cost_base, token=cost_token, entity=cost_entity, edit=cost_edit)
     records = simulate_ner(ner, gold_pool, gold_eval, mapping, strategy=strategy, decisions=decisions,
-                           eval_every=eval_every, seed=seed, costs=Costs(decision_cost, sentence_cost),
-                           sorter=sorter or settings["sorter"], batch_size=batch_size,
-                           explore=settings["explore"] if explore is None else explore)
+                           eval_every=eval_every, seed=seed, costs=costs, sorter=sorter or settings["sorter"],
+                           batch_size=batch_size, minutes=minutes, explore=settings["explore"] if explore is None else explore)
     write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model})
     if plot and output:
         _plot(output, plot)
@@ -113,7 +124,8 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
 def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None = None, strategy: str = "uncertain",
                      decisions: int = 500, eval_every: int = 50, seed: int = 0, output: str | None = None,
                      plot: str | None = None, batch_size: int = 10, sorter: str | None = None,
-                     decision_cost: float = 3.0, exclusive: bool = False, explore: float | None = None) -> None:
+                     decision_cost: float | None = None, exclusive: bool = False, explore: float | None = None,
+                     minutes: float | None = None) -> None:
     """Run textcat.teach's stream and updates with an annotator who answers from gold labels.
 
     POOL and EVAL are JSONL with text and label (or an accept list), or label<TAB>text
@@ -122,12 +134,14 @@ def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None =
     from binanno.config import resolve
     from binanno.gold import read_textcat
     from binanno.models.backends import load_textcat
-    from binanno.simulation import Costs, simulate_textcat
+    from binanno.simulation import simulate_textcat
 
     if not label:
         raise UserError("Pass the labels to ask about, e.g. --label spam")
-    if strategy == "manual":
-        raise UserError("textcat.simulate has no manual strategy: use uncertain or random")
+    if strategy == "default":
+        strategy = "uncertain"
+    if strategy not in ("uncertain", "random"):
+        raise UserError(f"textcat.simulate has no {strategy} strategy: use default, uncertain or random")
     _check_plot(plot, output)
     gold_pool, gold_eval = read_textcat(pool), read_textcat(eval)
     # A label the pool never has (labels are case-sensitive) would be rejected every time: a silent F1 of 0.
@@ -139,8 +153,8 @@ def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None =
     settings = resolve(recipe_config=TEXTCAT_CONFIG)  # the same defaults as textcat.teach
     textcat = load_textcat(model, label, exclusive=exclusive, seed=seed)
     records = simulate_textcat(textcat, gold_pool, gold_eval, label, strategy=strategy, decisions=decisions,
-                               eval_every=eval_every, seed=seed, costs=Costs(decision_cost),
-                               sorter=sorter or settings["sorter"], batch_size=batch_size,
+                               eval_every=eval_every, seed=seed, costs=_costs(decision=decision_cost),
+                               sorter=sorter or settings["sorter"], batch_size=batch_size, minutes=minutes,
                                explore=settings["explore"] if explore is None else explore)
     write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model})
     if plot and output:
@@ -160,6 +174,16 @@ def plot(output: str, curves: list[str], metric: str = "f", title: str | None = 
 
     plot_curves(curves, output, y=metric, title=title)
     print(f"✔ Saved the plot to {output}")
+
+
+def _costs(**given: float | None) -> Any:
+    """binanno.learning.costs.Costs with the given parts; the others keep their defaults."""
+    from binanno.learning.costs import Costs
+
+    bad = [name for name, value in given.items() if value is not None and value < 0]
+    if bad:
+        raise UserError(f"Costs can't be negative: {', '.join(bad)}")
+    return Costs(**{name: value for name, value in given.items() if value is not None})
 
 
 def _check_plot(plot: str | None, output: str | None) -> None:

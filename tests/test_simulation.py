@@ -46,6 +46,13 @@ class Recorder:
     def __call__(self, stream: Any) -> Any:
         return self.model(stream)
 
+    def score_sentences(self, stream: Any) -> Any:
+        return self.model.score_sentences(stream)
+
+    @property
+    def patterns(self) -> Any:
+        return self.model.patterns
+
     def update(self, answers: list[Any]) -> Any:
         self.batches.append(answers)
         return self.model.update(answers)
@@ -80,8 +87,10 @@ def test_manual_annotates_whole_sentences_and_the_label_map_renames() -> None:
     model = Recorder(SpacyNER.load(str(trained_ner_dir()), LABELS))
     records = list(simulate_ner(model, gold_pool, eval_set, {"PER": "PERSON", "ORG": "ORG"}, "manual", decisions=12,
                                 eval_every=6, seed=0, batch_size=4))
-    assert [r["seconds"] for r in records] == [0, 60, 120]  # 10 s per sentence by default
     answers = [a for batch in model.batches for a in batch]
+    # Each sentence costs the card, its tokens and its entities (binanno.learning.costs).
+    costs = [Costs().manual(len(a["text"].split()), len(a["spans"])) for a in answers]
+    assert [r["seconds"] for r in records] == [0, round(sum(costs[:6]), 1), round(sum(costs), 1)]
     assert all(a["_complete"] and a["answer"] == "accept" for a in answers)
     assert {s["label"] for a in answers for s in a["spans"]} == {"PERSON", "ORG"}
     assert set(records[-1]["labels"]) == {"PER", "ORG"}  # reported under the gold names
@@ -111,7 +120,9 @@ def test_bad_arguments_are_user_errors() -> None:
     with pytest.raises(UserError, match="Unknown strategy"):
         simulate_ner(model, [], [], {}, "clever")
     with pytest.raises(UserError, match="at least 1"):
-        next(run(model, [], lambda t: "accept", dict, decisions=0, eval_every=1, cost=1.0))
+        next(run(model.update, [], lambda t: (t, 1.0), dict, decisions=0, eval_every=1))
+    with pytest.raises(UserError, match="--minutes"):
+        next(run(model.update, [], lambda t: (t, 1.0), dict, decisions=1, eval_every=1, minutes=0))
     assert map_gold([{"text": "a b", "spans": [{"start": 0, "end": 1, "label": "X"}]}], {})[0]["spans"] == []
 
 
@@ -144,3 +155,33 @@ def test_ner_simulate_cli_bad_input(tmp_path: Path, args: list[str], message: st
     pool = write_conll(tmp_path / "pool.conll", gold_tasks(3, seed=11))
     result = run_cli("ner.simulate", str(trained_ner_dir()), str(pool), str(pool), "--label", "PER,ORG", *args, home=tmp_path)
     assert result.returncode != 0 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sentence_questions_are_answered_with_the_gold_and_cost_by_their_edits() -> None:
+    pool, eval_set = gold_tasks(20, seed=13), gold_tasks(5, seed=14)
+    truth = {t["text"]: {(s["start"], s["end"], s["label"]) for s in t["spans"]} for t in pool}
+    for strategy in ("correct", "verify"):
+        model = Recorder(SpacyNER.load(str(trained_ner_dir()), LABELS))
+        records = list(simulate_ner(model, pool, eval_set, {lab: lab for lab in LABELS}, strategy, decisions=8,
+                                    eval_every=4, batch_size=4))
+        answers = [a for batch in model.batches for a in batch]
+        assert len(answers) == 8 and all(a["_question"] == strategy and a["_complete"] for a in answers)
+        assert records[-1]["questions"] == {strategy: 8}
+        for a in answers:
+            spans = {(s["start"], s["end"], s["label"]) for s in a["spans"]}
+            if strategy == "correct":  # the annotator's answer is the gold
+                assert a["answer"] == "accept" and spans == truth[a["text"]]
+            else:  # accepted exactly when the model's analysis is the gold
+                assert a["answer"] == ("accept" if spans == truth[a["text"]] else "reject")
+        # The model knows these templates, so most verify questions are accepted, and
+        # corrections cost little more than reading.
+        n = sum(len(a["tokens"]) for a in answers)
+        assert records[-1]["seconds"] >= 8 * Costs().base + n * Costs().token
+
+
+def test_minutes_budget_stops_the_run() -> None:
+    pool, eval_set = gold_tasks(40, seed=15), gold_tasks(5, seed=16)
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS)
+    records = list(simulate_ner(model, pool, eval_set, {lab: lab for lab in LABELS}, "uncertain", decisions=1000,
+                                eval_every=5, minutes=0.5, costs=Costs(decision=3.0)))
+    assert records[-1]["seconds"] == 30.0 and records[-1]["decisions"] == 10
