@@ -55,6 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("beam_density", 0.0001, float, "ner.teach: drop analyses below this share of the best one's probability"),
     Setting("sorter", "window", str, "Uncertainty sorter: 'window' ranks a scored look-ahead, 'ema' filters by a moving average"),
     Setting("explore", 0.0, float, "Share of questions the 'window' sorter picks at random instead of the most uncertain"),
+    Setting("question", "binary", str, "ner.teach: question type: binary (one span), verify (a whole sentence), correct or auto"),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

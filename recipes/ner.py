@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from binanno import Arg, get_stream, recipe, split_string
+from binanno import Arg, UserError, get_stream, recipe, split_string
 from binanno.config import resolve
 from binanno.progress import LossProgress
 from binanno.types import Components, Task
@@ -26,27 +26,37 @@ NER_CONFIG = {"explore": 0.3}
     beam_width=Arg(help="Analyses kept per sentence when scoring (setting beam_width)", kind="option", converter=int),
     beam_density=Arg(help="Drop analyses below this share of the best one's probability (setting beam_density)", kind="option", converter=float),
     loader=Arg(help="Loader to read SOURCE with, if not from its extension", kind="option", choices=("jsonl", "json", "csv", "txt")),
+    question=Arg(help="Question type (setting question): binary (one span, yes/no) or verify (is every entity in the sentence right?)",
+                 kind="option", short="q", choices=("binary", "verify", "correct", "auto")),
 )
 def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = None, patterns: str | None = None,
               exclude: list[str] | None = None, unsegmented: bool = False, output: str | None = None,
               sorter: str | None = None, beam_width: int | None = None, beam_density: float | None = None,
-              loader: str | None = None) -> Components:
+              loader: str | None = None, question: str | None = None) -> Components:
     """Ask yes/no about the entities the model is least sure of; every answer updates it.
 
     Texts are split into sentences, the model scores every candidate entity (spaCy: beam
     search; hf: span probabilities from the token classifier), and each candidate becomes
     its own question, those nearest 0.5 first. Accepts and rejects update the model in
     batches, in one worker thread, while the annotator goes on. Patterns seed the cold
-    start: their matches are asked even when the model gives them a low score.
+    start: their matches are asked even when the model gives them a low score. With
+    --question verify each question is a whole sentence with the model's entities: an
+    accept says they are all of them, exactly.
     """
+    from binanno.learning.questions import QuestionPlanner
     from binanno.models.backends import load_ner
     from binanno.models.patterns import load_patterns
-    from binanno.stream.sorters import prefer_uncertain
+    from binanno.stream.sorters import prefer_uncertain, sort_by
 
     # beam_width etc. from binanno.json / BINANNO_* unless given here. A third of the questions
     # picked at random from the look-ahead window: on BTC it found the entities the model was
     # sure (wrongly) were not names, and beat pure uncertainty (bench/README.md).
     settings = resolve(recipe_config=NER_CONFIG)
+    question = question or settings["question"]
+    if question in ("correct", "auto"):
+        # The simulations measure these (bench/README.md); the page can't edit spans yet.
+        raise UserError(f"--question {question} needs a card to correct spans on, which the page doesn't have yet: "
+                        "use binary or verify (ner.simulate --strategy correct measures it)")
     ner = load_ner(model, label or [],
                    patterns=load_patterns(patterns) if patterns else None,
                    beam_width=beam_width or settings["beam_width"],
@@ -55,8 +65,18 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
     stream: Iterable[Task] = get_stream(source, loader=loader)
     if not unsegmented:
         stream = sentences(ner, stream)
-    # Score every candidate entity, then ask the most uncertain first, one span per question.
-    questions = prefer_uncertain(ner(stream), algorithm=sorter or settings["sorter"], explore=settings["explore"])
+    update = ner.update
+    if question == "binary":
+        # Score every candidate entity, then ask the most uncertain first, one span per question.
+        questions = prefer_uncertain(ner(stream), algorithm=sorter or settings["sorter"], explore=settings["explore"])
+    else:
+        # Whole sentences with the model's best analysis, those expected to hold most errors per second first.
+        planner = QuestionPlanner(ner, question)
+        questions = sort_by(planner(stream), lambda rate: rate, sorter or settings["sorter"], explore=settings["explore"])
+
+        def update(answers: list[Task]) -> Any:
+            planner.observe(answers)  # calibration and the miss rate, before the model changes
+            return ner.update(answers)
 
     def on_exit(controller: Any) -> None:
         if output:
@@ -67,7 +87,7 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
         "dataset": dataset,  # where the answers go
         "stream": questions,  # one candidate entity per question, uncertain first
         "view_id": "ner",  # the span highlighted in its text, with its label
-        "update": ner.update,  # learns from each batch of answers, off the request path
+        "update": update,  # learns from each batch of answers, off the request path
         "exclude": exclude,  # datasets whose answered questions are skipped
         "progress": LossProgress(),  # how far the model is from converging
         "on_exit": on_exit,  # save the model with --output

@@ -19,6 +19,7 @@
   const history = [];     // last answers, newest first: {task, sent}
   const seen = new Set(); // task hashes shown in this page's lifetime
   let current = null;
+  let shownAt = performance.now(); // when the current question was drawn
   let fetching = false;
   let exhausted = false;
   let sending = null;     // the promise of the request in flight
@@ -122,7 +123,9 @@
 
   function answer(kind) {
     if (!current) return;
-    const task = Object.assign({}, current, { answer: kind, _timestamp: Math.round(Date.now() / 1000) });
+    // How long the question was on screen, so `stats` can show seconds per question type.
+    const seconds = Math.round((performance.now() - shownAt) / 100) / 10;
+    const task = Object.assign({}, current, { answer: kind, _timestamp: Math.round(Date.now() / 1000), _view_seconds: seconds });
     outbox.push(task);
     history.unshift({ task, sent: false });
     history.length = Math.min(history.length, historySize);
@@ -145,6 +148,7 @@
     const restored = Object.assign({}, task);
     delete restored.answer;
     delete restored._timestamp;
+    delete restored._view_seconds;
     current = restored;
     $("done").hidden = true;
     $("card").hidden = false;
@@ -180,12 +184,16 @@
 
   // Rendering: every piece of task data goes through textContent.
   function renderTask(task) {
+    shownAt = performance.now();
     const label = $("card-label");
     const text = $("card-text");
     text.replaceChildren();
     const spans = (task.spans || []).slice().sort((a, b) => a.start - b.start);
     const content = task.text || "";
-    if (task.label && !spans.length) {
+    if (task._question === "verify") {
+      label.hidden = false;
+      label.textContent = spans.length ? "Are these all of its entities, and all right?" : "Does this sentence have no entities?";
+    } else if (task.label && !spans.length) {
       label.hidden = false;
       label.textContent = task.label;
     } else {
