@@ -104,6 +104,16 @@ class Controller:
         if self.components.get("on_exit"):
             self.components["on_exit"](self)
 
+    def _idle(self) -> bool:
+        return not self._pending and not self._busy and not self._wants_more()
+
+    def wait_idle(self, timeout: float = 600.0) -> bool:
+        """Block until every answer received is learnt from and the look-ahead is full (or the
+        stream has ended); False on timeout. While idle the worker touches neither stream nor model,
+        so a caller may read the model (the simulations evaluate it here)."""
+        with self._cond:
+            return self._cond.wait_for(self._idle, timeout=timeout)
+
     # the worker: the only thread that touches the stream and the model
     def _wants_more(self) -> bool:
         if self._exhausted or self.error is not None:
@@ -133,8 +143,27 @@ class Controller:
         with self._cond:
             self.updates += 1
             self.last_update = result
+            unsent = self._take_back_unsent()
             self._busy = False
             self._cond.notify_all()
+        if unsent:
+            self._iter.give_back(unsent)  # type: ignore[attr-defined]  # only this thread touches the stream
+
+    def _take_back_unsent(self) -> list[Task]:
+        """After an update, the questions scored ahead but not sent yet go back to a sorter that can
+        rank them again (binanno.stream.sorters), so the next ones follow the new weights. With
+        ``feed_overlap`` every session has its own place in the log, so nothing is taken back."""
+        if self.overlap or not hasattr(self._iter, "give_back"):
+            return []
+        front = self._cursors.get("", self._offset) - self._offset
+        unsent = list(self._log)[front:]
+        for _ in unsent:
+            self._log.pop()
+        for task in unsent:
+            self._seen.discard(task["_task_hash"])
+        if unsent and self.error is None:
+            self._exhausted = False  # the sorter holds them again, so the stream has more
+        return unsent
 
     def _pull(self) -> None:
         try:
@@ -293,6 +322,7 @@ class Controller:
                 "accept": self.totals["accept"], "reject": self.totals["reject"], "ignore": self.totals["ignore"],
                 "model_accuracy": accuracy, "model_accuracy_n": len(self._accuracy),
                 "updates": self.updates, "pending_updates": len(self._pending) + (1 if self._busy else 0),
+                "idle": self._idle(),
                 "exhausted": self._exhausted and self._offset + len(self._log) <= max(self._cursors.values(), default=0),
             }
             if self.error:

@@ -30,6 +30,7 @@ from .hashing import set_hashes
 from .learning.costs import Costs, edits
 from .learning.questions import QuestionPlanner
 from .metrics import ner_scores, textcat_scores
+from .stream.rescore import Rescorer
 from .stream.sorters import prefer_uncertain, sort_by, window_sort
 from .types import Task
 
@@ -48,14 +49,29 @@ def run(
     eval_every: int,
     batch_size: int = 10,
     minutes: float | None = None,
+    lookahead: int | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Answer ``questions`` with ``annotate``, ``update`` per batch, yield scores every ``eval_every``.
+    """Serve ``questions`` through the real controller, answer them with ``annotate``, yield scores.
+
+    The loop is the server's: the controller's worker scores ``lookahead`` questions ahead
+    (the ``lookahead`` setting unless given), hands out batches of ``batch_size``, stores
+    every answer in a SQLite file and calls ``update`` off the request path. The simulated
+    annotator takes its time as a person does: it fetches the next batch only once the last
+    answers are learnt from and the look-ahead is full again, so a run is repeatable and asks
+    what the server would ask an annotator who answers every few seconds.
 
     ``annotate`` returns the answered task and the annotator seconds it cost. The first
-    record is the starting model (0 decisions); the last is taken at ``decisions``, after
-    ``minutes`` of annotator time, or when the questions run out. A question whose task
-    hash was asked before is skipped, as the server does.
+    record is the starting model (0 decisions); then one every ``eval_every`` decisions and a
+    last one at ``decisions``, after ``minutes`` of annotator time, or when the questions run
+    out. A question asked before (same task hash) is not asked again, as in the server.
     """
+    import tempfile
+    from pathlib import Path
+
+    from .config import resolve
+    from .controller import Controller
+    from .db import Database
+
     if decisions < 1 or eval_every < 1 or batch_size < 1:
         raise UserError("--decisions, --eval-every and --batch-size must be at least 1")
     if minutes is not None and minutes <= 0:
@@ -70,35 +86,55 @@ def run(
         return {"decisions": n, "seconds": round(seconds, 1), **evaluate(), **counts, "questions": dict(kinds),
                 "wall": round(time.perf_counter() - start, 2)}
 
-    yield record(0)
+    # The server's settings (binanno.json, BINANNO_*), with this run's batch size.
+    settings = resolve(cli={"batch_size": batch_size, **({"lookahead": lookahead} if lookahead is not None else {})})
+    with tempfile.TemporaryDirectory(prefix="binanno-sim-") as tmp:
+        db = Database(Path(tmp) / "simulation.db")
+        controller = Controller({"dataset": "simulation", "stream": questions, "update": update}, db, settings)
+        controller.start()
+        try:
+            yield record(0)
+            n, recorded = 0, 0
+            while n < decisions and seconds < budget:
+                controller.wait_idle()
+                tasks = controller.get_questions("annotator", wait=0)
+                if not tasks:
+                    break
+                answers: list[Task] = []
+                for question in tasks:
+                    answered, cost = annotate(question)
+                    seconds += cost
+                    counts[answered["answer"]] = counts.get(answered["answer"], 0) + 1
+                    kind = str(question.get("_question", "binary"))  # type: ignore[misc]
+                    kinds[kind] = kinds.get(kind, 0) + 1
+                    answers.append(answered)
+                    n += 1
+                    done = n >= decisions or seconds >= budget
+                    if n % eval_every == 0 or done:
+                        controller.receive_answers(answers, "annotator")
+                        answers = []
+                        controller.wait_idle()
+                        yield record(n)
+                        recorded = n
+                    if done:
+                        break
+                if answers:
+                    controller.receive_answers(answers, "annotator")
+            if n != recorded:
+                controller.wait_idle()
+                yield record(n)
+        finally:
+            controller.close()
+            db.close()
+
+
+def unique(tasks: Iterable[Task]) -> Iterator[Task]:
+    """Each input once, as the server's loaders read a source (a repeated text is one question)."""
     seen: set[int] = set()
-    batch: list[Task] = []
-    n = 0
-    for question in questions:
-        key = question.get("_task_hash")
-        if key is not None:
-            if key in seen:
-                continue
-            seen.add(key)
-        answered, cost = annotate(question)
-        seconds += cost
-        counts[answered["answer"]] = counts.get(answered["answer"], 0) + 1
-        kind = str(question.get("_question", "binary"))  # type: ignore[misc]
-        kinds[kind] = kinds.get(kind, 0) + 1
-        batch.append(answered)
-        n += 1
-        done = n >= decisions or seconds >= budget
-        if len(batch) >= batch_size or n % eval_every == 0 or done:
-            update(batch)
-            batch = []
-        if n % eval_every == 0 or done:
-            yield record(n)
-        if done:
-            return
-    if batch:
-        update(batch)
-    if n % eval_every:
-        yield record(n)
+    for task in tasks:
+        if task["_input_hash"] not in seen:
+            seen.add(task["_input_hash"])
+            yield task
 
 
 def ordered(scored: Iterable[tuple[float, Task]], strategy: str, rng: random.Random, sorter: str = "window",
@@ -185,18 +221,20 @@ def simulate_ner(
         return {**question, "answer": "accept" if spans <= truth else "reject"}, costs.decision  # type: ignore[typeddict-item]
 
     texts = ({"text": t["text"]} for t in gold)
-    stream = (set_hashes(t) for t in texts)  # type: ignore[arg-type]
-    update = model.update
+    stream = unique(set_hashes(t) for t in texts)  # type: ignore[arg-type]
     if strategy in QUESTION_STRATEGIES:
         planner = QuestionPlanner(model, strategy, costs)
 
-        def update(batch: list[Task]) -> Any:
+        def learn(batch: list[Task]) -> Any:
             planner.observe(batch)
             return model.update(batch)
 
-        questions = sort_by(planner(stream), lambda rate: rate, sorter, **{"seed": seed, **sorter_options})
+        rescorer = Rescorer(planner, learn)
+        questions = sort_by(planner(stream), lambda rate: rate, sorter, **{"seed": seed, "rescore": rescorer, **sorter_options})
     else:
-        questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, **sorter_options})
+        rescorer = Rescorer(model, model.update)
+        questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, "rescore": rescorer, **sorter_options})
+    update = rescorer.update
     return run(update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes)
 
 
@@ -243,6 +281,7 @@ def simulate_textcat(
         answer = "accept" if question["label"] in truth[question["_input_hash"]] else "reject"
         return {**question, "answer": answer}, costs.decision  # type: ignore[typeddict-item]
 
-    stream = ({"text": examples[i]["text"], "_input_hash": examples[i]["_input_hash"]} for i in order)
-    questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, **sorter_options})  # type: ignore[arg-type]
-    return run(model.update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes)
+    stream = unique({"text": examples[i]["text"], "_input_hash": examples[i]["_input_hash"]} for i in order)
+    rescorer = Rescorer(model, model.update)
+    questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, "rescore": rescorer, **sorter_options})  # type: ignore[arg-type]
+    return run(rescorer.update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes)

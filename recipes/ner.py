@@ -46,6 +46,7 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
     from binanno.learning.questions import QuestionPlanner
     from binanno.models.backends import load_ner
     from binanno.models.patterns import load_patterns
+    from binanno.stream.rescore import Rescorer
     from binanno.stream.sorters import prefer_uncertain, sort_by
 
     # beam_width etc. from binanno.json / BINANNO_* unless given here. A third of the questions
@@ -65,18 +66,26 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
     stream: Iterable[Task] = get_stream(source, loader=loader)
     if not unsegmented:
         stream = sentences(ner, stream)
-    update = ner.update
     if question == "binary":
         # Score every candidate entity, then ask the most uncertain first, one span per question.
-        questions = prefer_uncertain(ner(stream), algorithm=sorter or settings["sorter"], explore=settings["explore"])
+        scorer, learn = ner, ner.update
     else:
         # Whole sentences with the model's best analysis, those expected to hold most errors per second first.
         planner = QuestionPlanner(ner, question)
-        questions = sort_by(planner(stream), lambda rate: rate, sorter or settings["sorter"], explore=settings["explore"])
 
-        def update(answers: list[Task]) -> Any:
+        def learn(answers: list[Task]) -> Any:
             planner.observe(answers)  # calibration and the miss rate, before the model changes
             return ner.update(answers)
+
+        scorer = planner
+    # After each update the questions scored ahead are scored again, so the next ones follow the new weights.
+    rescorer = Rescorer(scorer, learn)
+    if question == "binary":
+        questions = prefer_uncertain(ner(stream), algorithm=sorter or settings["sorter"], explore=settings["explore"],
+                                     rescore=rescorer)
+    else:
+        questions = sort_by(planner(stream), lambda rate: rate, sorter or settings["sorter"], explore=settings["explore"],
+                            rescore=rescorer)
 
     def on_exit(controller: Any) -> None:
         if output:
@@ -87,7 +96,7 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
         "dataset": dataset,  # where the answers go
         "stream": questions,  # one candidate entity per question, uncertain first
         "view_id": "ner",  # the span highlighted in its text, with its label
-        "update": update,  # learns from each batch of answers, off the request path
+        "update": rescorer.update,  # learns from each batch of answers, off the request path
         "exclude": exclude,  # datasets whose answered questions are skipped
         "progress": LossProgress(),  # how far the model is from converging
         "on_exit": on_exit,  # save the model with --output

@@ -39,6 +39,7 @@ def textcat_teach(dataset: str, model: str, source: str, label: list[str] | None
     """
     from binanno.models.backends import load_textcat
     from binanno.stream.combine import combine, update_all
+    from binanno.stream.rescore import Rescorer
     from binanno.stream.sorters import prefer_uncertain
 
     if not label:
@@ -52,7 +53,10 @@ def textcat_teach(dataset: str, model: str, source: str, label: list[str] | None
         models.insert(0, LabelPatterns(patterns, label))  # first, so a matched question keeps meta.pattern
     # Read the source lazily, score every (text, label) pair, ask the most uncertain first.
     stream = get_stream(source, loader=loader)
-    questions = prefer_uncertain(combine(models, stream), algorithm=sorter or settings["sorter"], explore=settings["explore"])
+    # After each update the questions scored ahead are scored again, so the next ones follow the new weights.
+    rescorer = Rescorer(lambda tasks: combine(models, tasks), update_all(models))
+    questions = prefer_uncertain(combine(models, stream), algorithm=sorter or settings["sorter"], explore=settings["explore"],
+                                 rescore=rescorer)
 
     def on_exit(controller: Any) -> None:
         if output:
@@ -63,7 +67,7 @@ def textcat_teach(dataset: str, model: str, source: str, label: list[str] | None
         "dataset": dataset,  # where the answers go
         "stream": questions,  # one (text, label) question each, uncertain first
         "view_id": "classification",  # the label above the text
-        "update": update_all(models),  # the model (and the patterns' accept rates) learn from each batch
+        "update": rescorer.update,  # the model (and the patterns' accept rates) learn from each batch
         "exclude": exclude,  # datasets whose answered questions are skipped
         "progress": LossProgress(),  # how far the model is from converging
         "on_exit": on_exit,  # save the model with --output

@@ -44,9 +44,12 @@ def test_teach_asks_per_text_and_label_learns_and_saves(start_server: Any, tmp_p
     server = start_server("textcat.teach", "spam", "sklearn", str(source), "--label", "SPAM,HAM", "--output", str(output))
     asked: list[tuple[int, str]] = []
     scores: list[float] = []
+    rounds = 0
     for round_ in range(4):
         tasks = server.questions()
-        assert tasks
+        if not tasks:  # the filter skips questions the updated model is sure of: a small source can run out
+            break
+        rounds += 1
         for task in tasks:
             assert task["label"] in ("SPAM", "HAM") and "spans" not in task and task["text"] in TEXTS
             assert 0.0 <= task["meta"]["score"] <= 1.0 and "_task_hash" in task
@@ -54,7 +57,7 @@ def test_teach_asks_per_text_and_label_learns_and_saves(start_server: Any, tmp_p
             scores.append(task["meta"]["score"])
         server.post("/give_answers", {"answers": [{**t, "answer": truth(t)} for t in tasks], "session_id": None})
         wait_for_updates(server.url, round_ + 1)
-    assert len(asked) == len(set(asked))  # one question per (text, label)
+    assert rounds >= 2 and len(asked) == len(set(asked))  # one question per (text, label)
     assert scores[0] == 0.5  # a new sklearn model knows nothing
     output_text = server.stop()
     assert "Saved the updated model" in output_text
@@ -78,6 +81,8 @@ def test_exclusive_accepts_teach_the_other_label_too(start_server: Any, tmp_path
     answered = 0
     for round_ in range(3):
         tasks = server.questions()
+        if not tasks:  # the filter skips what the updated model is sure of: a small source can run out
+            break
         # Only ever answer SPAM questions: HAM learns from them through exclusivity.
         answers = [{**t, "answer": truth(t)} for t in tasks if t["label"] == "SPAM"]
         answers += [{**t, "answer": "ignore"} for t in tasks if t["label"] != "SPAM"]

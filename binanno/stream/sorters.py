@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections.abc import Iterator
 from itertools import count
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from ..errors import UserError
 from ..types import Task
@@ -38,71 +39,163 @@ def is_pattern(task: Task) -> bool:
     return task.get("meta", {}).get("pattern") is not None
 
 
-def ema_filter(
-    scored: Iterable[tuple[float, Task]],
-    priority: Priority,
-    alpha: float = 0.1,
-    slack: float = 0.02,
-    max_skip: int = 100,
-) -> Iterator[Task]:
+Rescore = Callable[[list[Task]], "list[tuple[float, Task]] | None"]
+
+
+class _Sorter(Iterator[Task]):
+    """What both sorters share: a lazy iterator that can take unasked questions back.
+
+    The controller gives back the questions it had scored ahead but not sent once the model
+    has learnt from new answers (``give_back``); with ``rescore`` (binanno.stream.rescore)
+    the sorter scores them, and what it holds, again under the new weights before it picks,
+    so what is asked next follows the latest model rather than the one of 64 questions ago.
+    """
+
+    def __init__(self, scored: Iterable[tuple[float, Task]], priority: Priority, rescore: Rescore | None) -> None:
+        self._scored = iter(scored)
+        self.priority = priority
+        self.rescore = rescore
+        self._scores: dict[int, float] = {}  # the last score of each question handed out
+        self._done = False
+
+    def __iter__(self) -> _Sorter:
+        return self
+
+    def __next__(self) -> Task:
+        raise NotImplementedError
+
+    def _pull(self) -> tuple[float, Task] | None:
+        if self._done:
+            return None
+        try:
+            return next(self._scored)
+        except StopIteration:
+            self._done = True
+            return None
+
+    def _out(self, score: float, task: Task) -> Task:
+        key = task.get("_task_hash")
+        if key is not None:
+            self._scores[key] = score
+            if len(self._scores) > 10000:
+                self._scores.pop(next(iter(self._scores)))
+        return task
+
+    def _score_of(self, task: Task) -> float:
+        return self._scores.pop(task.get("_task_hash", -1), task.get("meta", {}).get("score", 0.5))
+
+
+class EmaFilter(_Sorter):
     """Yield tasks whose priority is at least the moving average minus ``slack``.
 
     The average includes the current task, with weight ``alpha``; after ``max_skip``
     tasks in a row are skipped the next one is yielded regardless.
     """
-    average: float | None = None
-    skipped = 0
-    for score, task in scored:
-        if is_pattern(task):
-            yield task
-            continue
-        value = priority(score)
-        average = value if average is None else average + alpha * (value - average)
-        if value >= average - slack or skipped >= max_skip:
-            skipped = 0
-            yield task
-        else:
-            skipped += 1
+
+    def __init__(self, scored: Iterable[tuple[float, Task]], priority: Priority, alpha: float = 0.1, slack: float = 0.02,
+                 max_skip: int = 100, rescore: Rescore | None = None) -> None:
+        super().__init__(scored, priority, rescore)
+        self.alpha, self.slack, self.max_skip = alpha, slack, max_skip
+        self.average: float | None = None
+        self.skipped = 0
+        self._back: list[tuple[float, Task]] = []
+
+    def give_back(self, tasks: list[Task]) -> None:
+        """Questions handed out but never asked: they go through the filter again first, rescored."""
+        back = [(self._score_of(t), t) for t in tasks]
+        fresh = self.rescore([t for _, t in back]) if self.rescore is not None and back else None
+        self._back = (fresh if fresh is not None else back) + self._back
+
+    def __next__(self) -> Task:
+        while True:
+            item = self._back.pop(0) if self._back else self._pull()
+            if item is None:
+                raise StopIteration
+            score, task = item
+            if is_pattern(task):
+                return self._out(score, task)
+            value = self.priority(score)
+            self.average = value if self.average is None else self.average + self.alpha * (value - self.average)
+            if value >= self.average - self.slack or self.skipped >= self.max_skip:
+                self.skipped = 0
+                return self._out(score, task)
+            self.skipped += 1
 
 
-def window_sort(
-    scored: Iterable[tuple[float, Task]],
-    priority: Priority,
-    window: int = 64,
-    explore: float = 0.0,
-    seed: int = 0,
-) -> Iterator[Task]:
+class WindowSort(_Sorter):
     """Yield the highest-priority task among the next ``window`` scored ones, each time.
 
     With ``explore`` > 0, that share of the tasks is picked at random from the window
     instead, so candidates the model is sure about (often wrongly) are asked too.
     """
-    heap: list[tuple[float, int, Task]] = []
-    order = count()  # ties keep stream order, and tasks are never compared
-    rng = random.Random(seed)
 
-    def pop() -> Task:
-        if explore and len(heap) > 1 and rng.random() < explore:
-            i = rng.randrange(len(heap))
-            heap[i], heap[-1] = heap[-1], heap[i]
-            item = heap.pop()
-            heapq.heapify(heap)
-            return item[2]
-        return heapq.heappop(heap)[2]
+    def __init__(self, scored: Iterable[tuple[float, Task]], priority: Priority, window: int = 64, explore: float = 0.0,
+                 seed: int = 0, rescore: Rescore | None = None) -> None:
+        super().__init__(scored, priority, rescore)
+        self.window, self.explore = window, explore
+        self._heap: list[tuple[float, int, float, Task]] = []
+        self._order = count()  # ties keep stream order, and tasks are never compared
+        self._rng = random.Random(seed)
+        self._patterns: list[tuple[float, Task]] = []
 
-    for score, task in scored:
-        if is_pattern(task):
-            yield task
-            continue
-        heapq.heappush(heap, (-priority(score), next(order), task))
-        if len(heap) >= window:
-            yield pop()
-    while heap:
-        yield pop()
+    def _push(self, score: float, task: Task) -> None:
+        heapq.heappush(self._heap, (-self.priority(score), next(self._order), score, task))
+
+    def give_back(self, tasks: list[Task]) -> None:
+        """Questions handed out but never asked: back into the window, to be ranked again."""
+        for task in tasks:
+            if is_pattern(task):
+                self._patterns.append((self._score_of(task), task))
+            else:
+                self._push(self._score_of(task), task)
+
+    def _refresh(self) -> None:
+        if self.rescore is None or not self._heap:
+            return
+        fresh = self.rescore([item[3] for item in sorted(self._heap)])
+        if fresh is not None:
+            self._heap = []
+            for score, task in fresh:
+                self._push(score, task)
+
+    def __next__(self) -> Task:
+        if self._patterns:
+            return self._out(*self._patterns.pop(0))
+        while len(self._heap) < self.window:
+            pulled = self._pull()
+            if pulled is None:
+                break
+            if is_pattern(pulled[1]):
+                return self._out(*pulled)
+            self._push(*pulled)
+        if not self._heap:
+            raise StopIteration
+        self._refresh()
+        if self.explore and len(self._heap) > 1 and self._rng.random() < self.explore:
+            i = self._rng.randrange(len(self._heap))
+            self._heap[i], self._heap[-1] = self._heap[-1], self._heap[i]
+            _, _, score, task = self._heap.pop()
+            heapq.heapify(self._heap)
+        else:
+            _, _, score, task = heapq.heappop(self._heap)
+        return self._out(score, task)
+
+
+def ema_filter(scored: Iterable[tuple[float, Task]], priority: Priority, alpha: float = 0.1, slack: float = 0.02,
+               max_skip: int = 100, rescore: Rescore | None = None) -> EmaFilter:
+    """A lazy :class:`EmaFilter` over ``scored``."""
+    return EmaFilter(scored, priority, alpha=alpha, slack=slack, max_skip=max_skip, rescore=rescore)
+
+
+def window_sort(scored: Iterable[tuple[float, Task]], priority: Priority, window: int = 64, explore: float = 0.0,
+                seed: int = 0, rescore: Rescore | None = None) -> WindowSort:
+    """A lazy :class:`WindowSort` over ``scored``."""
+    return WindowSort(scored, priority, window=window, explore=explore, seed=seed, rescore=rescore)
 
 
 ALGORITHMS: dict[str, Callable[..., Iterator[Task]]] = {"ema": ema_filter, "window": window_sort}
-OPTIONS: dict[str, tuple[str, ...]] = {"ema": ("alpha", "slack", "max_skip"), "window": ("window", "explore", "seed")}
+OPTIONS: dict[str, tuple[str, ...]] = {"ema": ("alpha", "slack", "max_skip", "rescore"),
+                                       "window": ("window", "explore", "seed", "rescore")}
 
 
 def sort_by(scored: Iterable[tuple[float, Task]], priority: Priority, algorithm: str = "ema", **kwargs: Any) -> Iterator[Task]:

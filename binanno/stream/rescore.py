@@ -1,0 +1,60 @@
+"""Scoring questions again once the model has learnt, so what is asked follows the latest model.
+
+The server scores questions ahead of the annotator (the look-ahead, and the sorter's window),
+so without this a question is asked on the scores of a model several updates old: in the
+server textcat.teach asked its first ~80 questions at the untrained 0.5 in file order, after 7
+updates. A :class:`Rescorer` wraps a scorer (the model, or several combined) and its update
+callback: it counts updates, and when a sorter asks, scores the questions it holds again
+under the new weights. Questions are matched by task hash, or for whole-sentence questions
+(whose pre-annotated spans change with the model) by input and question type; a question the
+model no longer proposes at all scores 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Iterator
+
+from ..hashing import INPUT_KEYS
+from ..types import Task
+
+SENTENCE_QUESTIONS = ("verify", "correct")
+
+
+def question_key(task: Task) -> Any:
+    kind = task.get("_question")  # type: ignore[misc]
+    if kind in SENTENCE_QUESTIONS:
+        return (task.get("_input_hash"), kind)
+    return task.get("_task_hash")
+
+
+class Rescorer:
+    """``update`` counts the model's updates; calling it with questions scores them again (or None)."""
+
+    def __init__(self, scorer: Callable[[Iterable[Task]], Iterator[tuple[float, Task]]],
+                 update: Callable[[list[Task]], Any]) -> None:
+        self.scorer, self._update = scorer, update
+        self.version = 0
+        self._scored_at = 0
+
+    def update(self, answers: list[Task]) -> Any:
+        """The model's update; afterwards the questions held ahead are stale."""
+        result = self._update(answers)
+        self.version += 1
+        return result
+
+    def __call__(self, tasks: list[Task]) -> list[tuple[float, Task]] | None:
+        """Fresh (score, question) pairs for ``tasks``, or None when the model hasn't changed since last time."""
+        if self._scored_at == self.version:
+            return None
+        self._scored_at = self.version
+        inputs: dict[Any, dict[str, Any]] = {}
+        for task in tasks:
+            fields: dict[str, Any] = dict(task)
+            inputs.setdefault(task.get("_input_hash"), {k: fields[k] for k in (*INPUT_KEYS, "_input_hash") if k in fields})
+        wanted = {question_key(t) for t in tasks}
+        fresh: dict[Any, tuple[float, Task]] = {}
+        for score, question in self.scorer(list(inputs.values())):  # type: ignore[arg-type]
+            key = question_key(question)
+            if key in wanted:
+                fresh[key] = (score, question)
+        return [fresh.get(question_key(t), (0.0, t)) for t in tasks]
