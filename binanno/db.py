@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import threading
 import time
 from collections import Counter
@@ -197,9 +198,14 @@ class Database:
         sessions: dict[str, Counter[str]] = {}
         correct = scored = 0
         recent: list[bool] = []
+        timings: dict[str, list[tuple[float, int]]] = {}
         for task in self.get_answers(name):
             answer = task["answer"]
             answers[answer] += 1
+            seconds = task.get("_view_seconds")  # type: ignore[misc]
+            if isinstance(seconds, (int, float)) and 0 < seconds < 3600 and answer != "ignore":
+                kind = str(task.get("_question") or "binary")  # type: ignore[misc]
+                timings.setdefault(kind, []).append((float(seconds), len(task.get("tokens") or [])))
             for label in task_labels(task):
                 labels.setdefault(label, Counter())[answer] += 1
             sessions.setdefault(task.get("_session_id") or "", Counter())[answer] += 1
@@ -215,7 +221,17 @@ class Database:
             "sessions": {k: dict(v) for k, v in sorted(sessions.items())},
             "model_accuracy": correct / scored if scored else None, "model_accuracy_n": scored,
             "model_accuracy_last_100": sum(recent) / len(recent) if recent else None,
+            "question_seconds": {kind: question_seconds(rows) for kind, rows in sorted(timings.items())},
         }
+
+
+def question_seconds(rows: list[tuple[float, int]]) -> dict[str, float | int | None]:
+    """Seconds on screen for one question type: how many, the median, and the median per token
+    (what ``ner.simulate --decision-cost`` and ``--cost-token`` take)."""
+    seconds = sorted(s for s, _ in rows)
+    per_token = sorted(s / n for s, n in rows if n)
+    return {"n": len(seconds), "median": statistics.median(seconds),
+            "median_per_token": round(statistics.median(per_token), 3) if per_token else None}
 
 
 def task_labels(task: Task) -> list[str]:

@@ -108,6 +108,11 @@ def stats(dataset: str | None = None, json_: bool = False) -> None:
         last = info["model_accuracy_last_100"]
         print(f"  model right at question time: {info['model_accuracy']:.1%} of {info['model_accuracy_n']} "
               f"(last 100: {last:.1%})")
+    if info["question_seconds"]:
+        print("  seconds on screen per question type (median):")
+        for kind, t in info["question_seconds"].items():
+            per_token = f", {t['median_per_token']:.2f} s a token" if t["median_per_token"] is not None else ""
+            print(f"    {kind:<28} {t['median']:.1f} s over {t['n']} answers{per_token}")
     for title, table in (("label", info["labels"]), ("session", info["sessions"])):
         if table:
             print(f"  per {title}:")

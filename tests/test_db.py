@@ -141,6 +141,21 @@ def test_stats(db: Database) -> None:
     assert info["model_accuracy_last_100"] == pytest.approx(0.75)
 
 
+def test_stats_gives_seconds_on_screen_per_question_type(db: Database) -> None:
+    tokens = [{"text": "w", "start": 0, "end": 1, "id": i, "ws": True} for i in range(10)]
+    rows = [
+        *({"text": f"b{i}", "answer": "accept", "_view_seconds": s} for i, s in enumerate([2.0, 3.0, 9.0])),
+        {"text": "v1", "answer": "reject", "_question": "verify", "tokens": tokens, "_view_seconds": 6.0},
+        {"text": "v2", "answer": "accept", "_question": "verify", "tokens": tokens, "_view_seconds": 4.0},
+        {"text": "x", "answer": "ignore", "_view_seconds": 1.0},  # ignored: not a decision
+        {"text": "y", "answer": "accept", "_view_seconds": "abc"},  # not a number: left out
+    ]
+    db.add_answers("ds", rows)
+    info = db.stats("ds")["question_seconds"]
+    assert info["binary"] == {"n": 3, "median": 3.0, "median_per_token": None}
+    assert info["verify"] == {"n": 2, "median": 5.0, "median_per_token": 0.5}
+
+
 def test_stats_without_scores(db: Database) -> None:
     db.add_answers("ds", answers(("a", "accept")))
     info = db.stats("ds")

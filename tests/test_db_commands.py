@@ -134,7 +134,7 @@ def test_drop_needs_yes_without_a_tty(tmp_path: Path, db_path: Path) -> None:
 def test_stats(tmp_path: Path, db_path: Path) -> None:
     empty = run(tmp_path, db_path, "stats")
     assert empty.returncode == 0 and "(no datasets yet)" in empty.stdout
-    Database(db_path).add_answers("ds", [{**t, "answer": t.get("answer", "accept")} for t in TASKS])
+    Database(db_path).add_answers("ds", [{**t, "answer": t.get("answer", "accept"), "_view_seconds": 2.5} for t in TASKS])
     listing = run(tmp_path, db_path, "stats", "--json")
     assert json.loads(listing.stdout) == {"ds": 4}
     info = json.loads(run(tmp_path, db_path, "stats", "ds", "--json").stdout)
@@ -143,7 +143,7 @@ def test_stats(tmp_path: Path, db_path: Path) -> None:
     table = run(tmp_path, db_path, "stats", "ds")
     assert table.returncode == 0
     for needle in ("Dataset 'ds': 4 answers", "accept: 2, reject: 1, ignore: 1", "model right at question time: 100.0% of 1",
-                   "per label:", "SPORT", "per session:"):
+                   "per label:", "SPORT", "per session:", "seconds on screen per question type", "binary"):
         assert needle in table.stdout, needle
     assert_one_line_error(run(tmp_path, db_path, "stats", "nope"), "Unknown dataset 'nope'")
 
