@@ -52,6 +52,7 @@ def test_keys_answer_undo_and_save(browser: Any, start_server: Any, tmp_path: Pa
     assert page.inner_text("mark.span").startswith("Acme Corp")
 
     first = current_hash(page)
+    page.wait_for_timeout(400)  # on screen for at least 0.4 s
     page.keyboard.press("a")
     second = current_hash(page)
     page.keyboard.press("x")
@@ -68,6 +69,9 @@ def test_keys_answer_undo_and_save(browser: Any, start_server: Any, tmp_path: Pa
     page.wait_for_selector(".history-item.sent")
     answers = {t["_task_hash"]: t["answer"] for t in stored(server.db, "review")}
     assert answers == {first: "accept", second: "reject"}
+    # Each answer records how long its question was on screen (for `stats`).
+    seconds = {t["_task_hash"]: t["_view_seconds"] for t in stored(server.db, "review")}
+    assert seconds[first] >= 0.4 and 0 <= seconds[second] < 60
     page.close()
 
 
@@ -130,4 +134,22 @@ def test_label_questions_show_the_label_above_the_text(browser: Any, start_serve
     page.wait_for_selector("#card-label:not([hidden])")
     assert page.inner_text("#card-label") == "SPAM"
     page.screenshot(path=str(tmp_path / "label.png"))
+    page.close()
+
+
+def test_verify_questions_show_every_span_and_ask_about_all_of_them(browser: Any, start_server: Any, tmp_path: Path) -> None:
+    text = "Alice Smith joined Acme Corp."
+    spans = [{"start": 0, "end": 11, "label": "PERSON"}, {"start": 19, "end": 28, "label": "ORG"}]
+    source = write_jsonl(tmp_path / "verify.jsonl", [{"text": text, "spans": spans, "_question": "verify", "_complete": True}])
+    server = start_server("mark", "checked", str(source))
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_selector("#card-label:not([hidden])")
+    assert page.inner_text("#card-label") == "Are these all of its entities, and all right?"
+    assert page.locator("mark.span").count() == 2
+    page.keyboard.press("a")
+    page.keyboard.press("Control+s")
+    page.wait_for_function("window.binanno.outbox.length === 0")
+    (row,) = stored(server.db, "checked")
+    assert row["answer"] == "accept" and row["_complete"] is True and row["_question"] == "verify"
     page.close()

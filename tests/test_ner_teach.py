@@ -102,3 +102,28 @@ def test_train_without_datasets_is_a_one_line_error(home: Path, tmp_path: Path) 
     result = run_cli("train", str(tmp_path / "out"), "--db", str(tmp_path / "x.db"), home=home)
     assert result.returncode == 1 and "--ner" in result.stderr
 
+
+
+def test_teach_verify_asks_whole_sentences_and_learns_them_as_complete(start_server: Any, tmp_path: Path, home: Path) -> None:
+    sentences = make_sentences(30, seed=17)
+    gold = {text: set(ents) for text, ents in sentences}
+    source = write_jsonl(tmp_path / "source.jsonl", [{"text": text} for text, _ in sentences])
+    server = start_server("ner.teach", "checked", str(trained_ner_dir()), str(source), "--label", "PERSON,ORG",
+                          "--unsegmented", "--question", "verify")
+    tasks = server.questions()
+    assert tasks and all(t["_question"] == "verify" and t["_complete"] is True for t in tasks)
+    assert len({t["text"] for t in tasks}) == len(tasks)  # one question per sentence
+    answers = [{**t, "answer": "accept" if {(s["start"], s["end"], s["label"]) for s in t["spans"]} == gold[t["text"]]
+                else "reject"} for t in tasks]
+    assert sum(a["answer"] == "accept" for a in answers) >= len(answers) // 2  # the small model knows these templates
+    server.post("/give_answers", {"answers": answers, "session_id": None})
+    status = wait_for_updates(server.url, 1)
+    assert status["answered"] == len(tasks)
+
+
+def test_teach_refuses_question_types_the_page_cannot_show(tmp_path: Path, home: Path) -> None:
+    source = write_jsonl(tmp_path / "source.jsonl", [{"text": "Alice works at Acme."}])
+    result = run_cli("ner.teach", "ds", str(trained_ner_dir()), str(source), "--label", "PERSON", "--question", "correct",
+                     home=home)
+    assert result.returncode != 0 and "--question correct needs a card to correct spans on" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -172,6 +172,7 @@ class SpacyNER:
         self.pretrained = pretrained
         self.guard = UpdateGuard(self.settings["guard_every"], self.settings["guard_size"])
         self.misaligned: set[tuple[int, Key]] = set()  # answer spans that don't match our tokens
+        self.unlearnable = 0  # examples spaCy found no valid moves for (left out of their update)
         self._memory_keys: list[int] = []
         self._set_neg_key()
         self.patterns = patterns  # type: ignore[assignment]  # the setter builds a matcher from dicts
@@ -438,8 +439,26 @@ class SpacyNER:
             return 0.0
         losses: dict[str, float] = {}
         exclude = [n for n in self.nlp.pipe_names if n not in self.trained]
-        self.nlp.update(examples, sgd=self.optimizer, drop=self.settings["dropout"], losses=losses, exclude=exclude)
+        try:
+            self.nlp.update(examples, sgd=self.optimizer, drop=self.settings["dropout"], losses=losses, exclude=exclude)
+        except ValueError as e:
+            # spaCy's E024: no sequence of moves satisfies an example's constraints (seen once in
+            # thousands of simulated SEC answers). Leave those examples out rather than the batch.
+            if "E024" not in str(e):
+                raise
+            learnable = [eg for eg in examples if self._learnable(eg)]
+            self.unlearnable += len(examples) - len(learnable)
+            if not learnable or len(learnable) == len(examples):
+                return 0.0
+            self.nlp.update(learnable, sgd=self.optimizer, drop=self.settings["dropout"], losses=losses, exclude=exclude)
         return float(losses.get(self.ner_name, 0.0))
+
+    def _learnable(self, example: Example) -> bool:
+        try:
+            self.ner.moves.get_oracle_sequence(example)
+        except ValueError:
+            return False
+        return True
 
     def update(self, answers: list[Task]) -> float | None:
         """Learn from a batch of answers (merged per text), replaying a sample of earlier texts."""
