@@ -151,11 +151,12 @@ class Controller:
 
     def _take_back_unsent(self) -> list[Task]:
         """After an update, the questions scored ahead but not sent yet go back to a sorter that can
-        rank them again (binanno.stream.sorters), so the next ones follow the new weights. With
+        rank them again (binanno.stream.sorters), so the next ones follow the new weights. One batch
+        stays, so a request that comes while the sorter rescores is still answered at once. With
         ``feed_overlap`` every session has its own place in the log, so nothing is taken back."""
         if self.overlap or not hasattr(self._iter, "give_back"):
             return []
-        front = self._cursors.get("", self._offset) - self._offset
+        front = self._cursors.get("", self._offset) - self._offset + self.batch_size
         unsent = list(self._log)[front:]
         for _ in unsent:
             self._log.pop()

@@ -77,6 +77,9 @@ def test_the_controller_gives_back_what_it_scored_ahead_after_an_update(tmp_path
         assert len(first) == 5
         controller.receive_answers([{**t, "answer": "accept"} for t in first], "s")
         assert controller.wait_idle(timeout=30)
+        # One batch is kept to answer a request at once: the next 5 in file order, scored before the update.
+        kept = controller.get_questions("s", wait=5)
+        assert [t["text"] for t in kept] == [f"text {i}" for i in range(5, 10)]
         after = controller.get_questions("s", wait=5)
         # Without give-back these would be the next 5 of the 40 scored at 0.99 in file order.
         scores = [int(t["text"].split()[1]) / 200 for t in after]
