@@ -50,6 +50,8 @@ def run(
     batch_size: int = 10,
     minutes: float | None = None,
     lookahead: int | None = None,
+    train_at: Iterable[float] = (),
+    train: Callable[[list[Task]], dict[str, Any]] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Serve ``questions`` through the real controller, answer them with ``annotate``, yield scores.
 
@@ -64,6 +66,10 @@ def run(
     record is the starting model (0 decisions); then one every ``eval_every`` decisions and a
     last one at ``decisions``, after ``minutes`` of annotator time, or when the questions run
     out. A question asked before (same task hash) is not asked again, as in the server.
+
+    With ``train``, the first record at or after each of the ``train_at`` annotator minutes
+    also has ``train``: ``train(answers)`` on every answer stored so far, i.e. the scores of
+    the model a user would ship with ``binanno train``, beside the in-loop model's.
     """
     import tempfile
     from pathlib import Path
@@ -82,9 +88,16 @@ def run(
     kinds: dict[str, int] = {}
     seconds = 0.0
 
+    marks = sorted(m * 60 for m in train_at) if train is not None else []
+
     def record(n: int) -> dict[str, Any]:
-        return {"decisions": n, "seconds": round(seconds, 1), **evaluate(), **counts, "questions": dict(kinds),
-                "wall": round(time.perf_counter() - start, 2)}
+        out = {"decisions": n, "seconds": round(seconds, 1), **evaluate(), **counts, "questions": dict(kinds),
+               "wall": round(time.perf_counter() - start, 2)}
+        if marks and train is not None and n and (seconds >= marks[0] or n >= decisions or seconds >= budget):
+            while marks and seconds >= marks[0]:
+                marks.pop(0)
+            out["train"] = train(list(db.get_answers("simulation")))
+        return out
 
     # The server's settings (binanno.json, BINANNO_*), with this run's batch size.
     settings = resolve(cli={"batch_size": batch_size, **({"lookahead": lookahead} if lookahead is not None else {})})
@@ -171,6 +184,8 @@ def simulate_ner(
     sorter: str = "window",
     batch_size: int = 10,
     minutes: float | None = None,
+    train_at: Iterable[float] = (),
+    base_model: str | None = None,
     **sorter_options: Any,
 ) -> Iterator[dict[str, Any]]:
     """Simulate ``ner.teach`` (or manual annotation) on ``pool``, scoring on ``eval_set``.
@@ -179,7 +194,9 @@ def simulate_ner(
     model). The annotator accepts a yes/no question when its span and label match a gold
     entity exactly and rejects it otherwise, accepts a verify question when the sentence's
     spans are exactly the gold ones, and answers a correct question with the gold spans.
-    Records carry ``p``, ``r``, ``f`` and ``labels`` (per gold label).
+    Records carry ``p``, ``r``, ``f`` and ``labels`` (per gold label); with ``train_at``
+    (minutes) and ``base_model`` (the MODEL the run started from), also ``train``: the same
+    scores for a model trained with ``binanno train`` on the answers so far.
     """
     if strategy not in STRATEGIES:
         raise UserError(f"Unknown strategy '{strategy}': use one of {', '.join(STRATEGIES)}")
@@ -198,6 +215,20 @@ def simulate_ner(
         return {**{k: round(scores[k], 4) for k in "prf"},
                 "labels": {back[label]: {k: round(v, 4) for k, v in s.items()} for label, s in scores["labels"].items()}}
 
+    def shipped(answers: list[Task]) -> dict[str, Any]:
+        import tempfile
+
+        from .models.spacy_ner import SpacyNER
+        from .training import train_ner
+
+        with tempfile.TemporaryDirectory(prefix="binanno-train-") as tmp:
+            train_ner(answers, tmp, base_model=base_model, labels=list(back), eval_split=0.0, seed=seed)
+            trained = SpacyNER.load(tmp, list(back))
+            scores = ner_scores(eval_ents, trained.predict(eval_texts), list(back))
+        return {k: round(scores[k], 4) for k in "prf"}
+
+    train = shipped if train_at and base_model and not base_model.startswith("hf:") else None
+
     if strategy == "manual":
         # Whole sentences with all their (mapped) gold entities, as a full annotation.
         sentences = (cast(Task, {**t, "spans": copy.deepcopy(t["spans"]), "_complete": True, "_question": "manual"})
@@ -206,7 +237,8 @@ def simulate_ner(
         def by_hand(task: Task) -> tuple[Task, float]:
             return {**task, "answer": "accept"}, costs.manual(len(task["text"].split()), len(task["spans"]))
 
-        return run(model.update, sentences, by_hand, evaluate, decisions, eval_every, batch_size, minutes)
+        return run(model.update, sentences, by_hand, evaluate, decisions, eval_every, batch_size, minutes,
+                   train_at=train_at, train=train)
 
     def annotate(question: Task) -> tuple[Task, float]:
         truth = entities[question["_input_hash"]]
@@ -234,8 +266,8 @@ def simulate_ner(
     else:
         rescorer = Rescorer(model, model.update)
         questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, "rescore": rescorer, **sorter_options})
-    update = rescorer.update
-    return run(update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes)
+    return run(rescorer.update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes,
+               train_at=train_at, train=train)
 
 
 # Text classification ---------------------------------------------------------------------

@@ -34,8 +34,9 @@ def write_curve(records: Iterable[dict[str, Any]], output: str | None, extra: di
         for record in records:
             record = {**record, **extra}
             rows.append(record)
+            trained = f"  train F {record['train']['f']:.3f}" if "train" in record else ""
             print(f"{record['decisions']:>9} {record['seconds'] / 60:>8.1f} {record['p']:>6.3f} {record['r']:>6.3f} "
-                  f"{record['f']:>6.3f} {record['accept']:>6} {record['reject']:>6} {record['wall']:>7.1f}", flush=True)
+                  f"{record['f']:>6.3f} {record['accept']:>6} {record['reject']:>6} {record['wall']:>7.1f}{trained}", flush=True)
             if f:
                 f.write(json.dumps(record) + "\n")
                 f.flush()
@@ -76,13 +77,15 @@ SIMULATION_ARGS: dict[str, Arg] = {
     cost_token=Arg(help="Annotator seconds per token read on a sentence card", kind="option", converter=float),
     cost_entity=Arg(help="Annotator seconds per entity marked by hand (manual)", kind="option", converter=float),
     cost_edit=Arg(help="Annotator seconds per change to a pre-annotated sentence (correct)", kind="option", converter=float),
+    train_at=Arg(help="Also score a model trained with `binanno train` on the answers so far, at these annotator minutes "
+                 "(e.g. 20,60)", kind="option", converter=split_string),
 )
 def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = None, label_map: list[str] | None = None,
                  strategy: str = "default", decisions: int = 1000, eval_every: int = 100, seed: int = 0,
                  output: str | None = None, plot: str | None = None, patterns: str | None = None, batch_size: int = 10,
                  sorter: str | None = None, decision_cost: float | None = None, explore: float | None = None,
                  minutes: float | None = None, cost_base: float | None = None, cost_token: float | None = None,
-                 cost_entity: float | None = None, cost_edit: float | None = None) -> None:
+                 cost_entity: float | None = None, cost_edit: float | None = None, train_at: list[str] | None = None) -> None:
     """Run ner.teach's stream and updates with an annotator who answers from gold entities.
 
     A yes/no question is accepted when its span and label match a gold entity exactly; a
@@ -108,9 +111,16 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
     if strategy == "default":
         strategy = settings["question"] if settings["question"] != "binary" else "uncertain"
     costs = _costs(decision=decision_cost, base=cost_base, token=cost_token, entity=cost_entity, edit=cost_edit)
+    try:
+        marks = [float(m) for m in train_at or []]
+    except ValueError:
+        raise UserError(f"--train-at takes minutes separated by commas (e.g. 20,60), not {','.join(train_at or [])}") from None
+    if marks and model.startswith("hf:"):
+        raise UserError("--train-at trains a spaCy pipeline; it does not work with an hf: MODEL")
     records = simulate_ner(ner, gold_pool, gold_eval, mapping, strategy=strategy, decisions=decisions,
                            eval_every=eval_every, seed=seed, costs=costs, sorter=sorter or settings["sorter"],
-                           batch_size=batch_size, minutes=minutes, explore=settings["explore"] if explore is None else explore)
+                           batch_size=batch_size, minutes=minutes, train_at=marks, base_model=model,
+                           explore=settings["explore"] if explore is None else explore)
     write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model})
     if plot and output:
         _plot(output, plot)

@@ -185,3 +185,21 @@ def test_minutes_budget_stops_the_run() -> None:
     records = list(simulate_ner(model, pool, eval_set, {lab: lab for lab in LABELS}, "uncertain", decisions=1000,
                                 eval_every=5, minutes=0.5, costs=Costs(decision=3.0)))
     assert records[-1]["seconds"] == 30.0 and records[-1]["decisions"] == 10
+
+
+def test_train_at_scores_the_model_binanno_train_makes_from_the_answers_so_far(tmp_path: Path) -> None:
+    pool = write_conll(tmp_path / "pool.conll", gold_tasks(40, seed=17))
+    eval_file = write_conll(tmp_path / "eval.conll", gold_tasks(10, seed=18))
+    curve = tmp_path / "curve.jsonl"
+    result = run_cli("ner.simulate", "blank:en", str(pool), str(eval_file), "--label", "PERSON,ORG", "--strategy", "manual",
+                     "--decisions", "30", "--eval-every", "10", "--train-at", "1,3", "--output", str(curve), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in curve.read_text().splitlines()]
+    trained = [r for r in records if "train" in r]
+    # The first record at or after each mark (and never the starting model).
+    assert trained and all(r["decisions"] > 0 for r in trained) and len(trained) <= 2
+    assert trained[0]["seconds"] >= 60 and set(trained[-1]["train"]) == {"p", "r", "f"}
+    # 30 whole sentences, 10 passes: the shipped model knows these templates.
+    assert trained[-1]["train"]["f"] > 0.5 and "train F" in result.stdout
+    bad = run_cli("ner.simulate", "blank:en", str(pool), str(eval_file), "--label", "PERSON", "--train-at", "soon", home=tmp_path)
+    assert bad.returncode != 0 and "--train-at takes minutes" in bad.stderr and "Traceback" not in bad.stderr
