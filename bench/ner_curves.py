@@ -109,6 +109,21 @@ def summary(args: argparse.Namespace, runs: list[tuple[str, str]], seeds: list[i
         if cs:
             cells = [f"{statistics.median(at(c, 'seconds', m * 60) for c in cs):.3f}" for m in minutes]
             print(f"| {strategy} ({sorter}) | " + " | ".join(cells) + " |")
+    print("\nNo harm: the lowest F1 after 200 decisions (binary) or 60 sentences, minus the start, per seed")
+    for (strategy, sorter), cs in curves.items():
+        after = 60 if strategy in SENTENCE_STRATEGIES else 200
+        drops = [min((r["f"] for r in c if r["decisions"] >= after), default=c[0]["f"]) - c[0]["f"] for c in cs]
+        print(f"  {strategy} ({sorter}): " + ", ".join(f"{d:+.3f}" for d in drops)
+              + ("  (never below the start)" if all(d >= 0 for d in drops) else ""))
+    trained = {k: cs for k, cs in curves.items() if any("train" in r for c in cs for r in c)}
+    if trained:
+        print("\nF1 of `binanno train` on the answers so far (median), at the records that have it")
+        for (strategy, sorter), cs in trained.items():
+            cells = []
+            for m in (20, 60):
+                values = [r["train"]["f"] for c in cs for r in c if "train" in r and abs(r["seconds"] - m * 60) < 300]
+                cells.append(f"{m} min {statistics.median(values):.3f}" if values else f"{m} min -")
+            print(f"  {strategy} ({sorter}): " + ", ".join(cells))
     rnd = curves.get(("random", "window"))
     for (strategy, sorter), unc in curves.items():
         if strategy != "uncertain" or not unc or not rnd:

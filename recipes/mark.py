@@ -25,7 +25,8 @@ def mark(dataset: str, source: str, label: list[str] | None = None, loader: str 
 
     Every span of an input becomes its own question (the span highlighted with its label);
     an input with a `label` but no spans asks about that label, and with --label, a text
-    with neither is asked once per label. No model is involved: answers go straight to the
+    with neither is asked once per label. A complete annotation (`_complete`: its spans are
+    all the text's entities) is asked whole: "are these all of its entities, and all right?". No model is involved: answers go straight to the
     dataset, ready for `db-out` or `train`.
     """
     # Read the source lazily: nothing is loaded into memory up front.
@@ -46,7 +47,9 @@ def split_questions(stream: Iterable[Task], labels: list[str] | None = None) -> 
     wanted = set(labels or [])
     for task in stream:
         spans = task.get("spans") or []
-        if spans:
+        if task.get("_complete"):  # type: ignore[misc]
+            yield set_hashes({**task, "_question": "verify"}, overwrite=True)  # type: ignore[typeddict-unknown-key]
+        elif spans:
             for span in spans:
                 if wanted and span.get("label") not in wanted:
                     continue

@@ -140,12 +140,12 @@ def test_label_questions_show_the_label_above_the_text(browser: Any, start_serve
 def test_verify_questions_show_every_span_and_ask_about_all_of_them(browser: Any, start_server: Any, tmp_path: Path) -> None:
     text = "Alice Smith joined Acme Corp."
     spans = [{"start": 0, "end": 11, "label": "PERSON"}, {"start": 19, "end": 28, "label": "ORG"}]
-    source = write_jsonl(tmp_path / "verify.jsonl", [{"text": text, "spans": spans, "_question": "verify", "_complete": True}])
+    source = write_jsonl(tmp_path / "verify.jsonl", [{"text": text, "spans": spans, "_complete": True}])
     server = start_server("mark", "checked", str(source))
     page = browser.new_page()
     page.goto(server.url + "/")
     page.wait_for_selector("#card-label:not([hidden])")
-    assert page.inner_text("#card-label") == "Are these all of its entities, and all right?"
+    assert page.text_content("#card-label") == "Are these all of its entities, and all right?"  # (CSS upper-cases it)
     assert page.locator("mark.span").count() == 2
     page.keyboard.press("a")
     page.keyboard.press("Control+s")
