@@ -58,9 +58,9 @@ def run(
     The loop is the server's: the controller's worker scores ``lookahead`` questions ahead
     (the ``lookahead`` setting unless given), hands out batches of ``batch_size``, stores
     every answer in a SQLite file and calls ``update`` off the request path. The simulated
-    annotator takes its time as a person does: it fetches the next batch only once the last
-    answers are learnt from and the look-ahead is full again, so a run is repeatable and asks
-    what the server would ask an annotator who answers every few seconds.
+    annotator takes its time as a person does: it answers a batch only once the look-ahead has
+    filled up behind it, and fetches the next only once its answers are learnt from, so a run
+    is repeatable and asks what the server would ask an annotator who answers every few seconds.
 
     ``annotate`` returns the answered task and the annotator seconds it cost. The first
     record is the starting model (0 decisions); then one every ``eval_every`` decisions and a
@@ -113,6 +113,7 @@ def run(
                 tasks = controller.get_questions("annotator", wait=0)
                 if not tasks:
                     break
+                controller.wait_idle()  # while a person reads the questions, the look-ahead fills again
                 answers: list[Task] = []
                 for question in tasks:
                     answered, cost = annotate(question)

@@ -114,13 +114,17 @@ def test_the_simulation_asks_what_the_server_asks(start_server: Any, tmp_path: P
     server = start_server("ner.teach", "order", str(trained_ner_dir()), str(source), "--label", ",".join(LABELS),
                           "--unsegmented")
     asked_server: list[str] = []
-    while len(asked_server) < 40:
+    def wait_idle() -> None:
         for _ in range(300):  # an annotator takes seconds: the model has learnt and the look-ahead is full
             if httpx.get(server.url + "/status").json()["status"]["idle"]:
-                break
+                return
             time.sleep(0.1)
+
+    while len(asked_server) < 40:
+        wait_idle()
         tasks = server.questions()[: 40 - len(asked_server)]
         assert tasks
+        wait_idle()
         answers = []
         for t in tasks:
             span = t["spans"][0]
