@@ -26,11 +26,13 @@ def test_answer_f1_counts_accepts_rejects_and_complete_answers() -> None:
     assert answer_f1([("c", set(), {(0, 1, "X")}, None)], [[]]) == 1.0
 
 
-def test_guard_holds_out_every_nth_text_up_to_its_size() -> None:
+def test_guard_holds_out_every_nth_complete_text_up_to_its_size() -> None:
     guard = UpdateGuard(every=3, size=2)
-    held = [k for k in range(12) if guard.hold(k)]
+    held = [k for k in range(12) if guard.hold(k, complete=True)]
     assert held == [2, 5] and guard.held(2) and not guard.held(3)
-    assert not any(UpdateGuard(every=0).hold(k) for k in range(10))
+    assert not any(UpdateGuard(every=0).hold(k, complete=True) for k in range(10))
+    # Yes/no answers are never held out: on them the guard rewarded a model that proposes less.
+    assert not any(UpdateGuard(every=1).hold(k, complete=False) for k in range(10))
 
 
 def test_an_update_that_hurts_on_held_out_answers_is_rolled_back() -> None:

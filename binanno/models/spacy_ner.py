@@ -84,7 +84,7 @@ DEFAULTS: dict[str, Any] = {
     "outside_from_model": None,  # silver "O" (None: on for a pretrained NER only); see the module docstring
     "seed": 0,
     "warmup": None,  # accepted spans a new NER with patterns learns before its own candidates are asked (None: 50; 0 pretrained)
-    "guard_every": 5,  # one answered text in this many is held out to check updates on (0: no guard)
+    "guard_every": 5,  # one completely annotated text in this many is held out to check updates on (0: no guard)
     "guard_size": 100,  # at most this many held-out texts; later texts are all trained on
 }
 
@@ -375,7 +375,7 @@ class SpacyNER:
             if entry.add(task, labels):
                 if key not in self.memory:
                     self.memory[key] = entry
-                    if not self.guard.hold(key):
+                    if not self.guard.hold(key, complete=entry.complete is not None):
                         self._memory_keys.append(key)
                 changed[key] = None
                 self.guard.changed(key)
