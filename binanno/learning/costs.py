@@ -20,9 +20,8 @@ seconds per question type.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-QUESTION_TYPES = ("binary", "verify", "correct", "manual")
 
 
 @dataclass
@@ -46,11 +45,6 @@ class Costs:
     def verify(self, tokens: int) -> float:
         """Reading a pre-annotated sentence and saying yes or no to all of it."""
         return self.base + self.token * tokens
-
-    @classmethod
-    def names(cls) -> list[str]:
-        """The settable parts, in order."""
-        return [f.name for f in fields(cls)]
 
 
 def edits(predicted: set[tuple[int, int, str]], gold: set[tuple[int, int, str]]) -> int:
