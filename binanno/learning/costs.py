@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-
 @dataclass
 class Costs:
     """Annotator seconds: per yes/no decision, and the parts of a sentence-level card."""
