@@ -49,9 +49,8 @@ class Recorder:
     def score_sentences(self, stream: Any) -> Any:
         return self.model.score_sentences(stream)
 
-    @property
-    def patterns(self) -> Any:
-        return self.model.patterns
+    def candidate_scores(self, found: Any, matches: Any) -> Any:
+        return self.model.candidate_scores(found, matches)
 
     def update(self, answers: list[Any]) -> Any:
         self.batches.append(answers)

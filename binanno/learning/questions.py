@@ -83,7 +83,7 @@ def _logit(p: float) -> float:
 class QuestionPlanner:
     """Turns a model's per-sentence scores into (priority, question) pairs of the chosen types.
 
-    ``model`` needs ``score_sentences`` (as SpacyNER has) and ``patterns`` (or None). Call
+    ``model`` needs ``score_sentences`` and ``candidate_scores`` (as SpacyNER has). Call
     :meth:`observe` with every batch of answers, before the model's own update.
     """
 
@@ -91,9 +91,8 @@ class QuestionPlanner:
                  miss_weight: int = 200) -> None:
         if mode not in MODES:
             raise UserError(f"Unknown question type '{mode}': use one of {', '.join(MODES)}")
-        if not hasattr(model, "score_sentences"):
-            if mode != "binary":
-                raise UserError(f"--question {mode} needs a spaCy NER model; this model asks binary questions only")
+        if not hasattr(model, "score_sentences") and mode != "binary":
+            raise UserError(f"--question {mode} needs a spaCy NER model; this model asks binary questions only")
         self.model, self.mode, self.costs = model, mode, costs or Costs()
         self.calibration = Calibration()
         # Entities the model never proposed, per token: a prior worth ``miss_weight`` tokens, then measured.
@@ -110,14 +109,8 @@ class QuestionPlanner:
             for score, task in self.model(stream):
                 yield self._binary_priority(score), task
             return
-        patterns = getattr(self.model, "patterns", None)
         for task, doc, found, matches in self.model.score_sentences(stream):
-            probs: dict[tuple[int, int, str], float] = {}
-            for key in found.keys() | matches.keys():
-                if key in found:
-                    probs[key] = min(1.0, max(0.0, float(found[key])))
-                else:
-                    probs[key] = patterns.score(matches[key]) if patterns is not None else 0.0
+            probs = self.model.candidate_scores(found, matches)
             cal = {k: self.calibration(p) for k, p in probs.items()}
             n = len(doc)
             if not n:

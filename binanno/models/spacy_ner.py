@@ -287,19 +287,24 @@ class SpacyNER:
 
     def __call__(self, stream: Iterable[Task]) -> Iterator[tuple[float, Task]]:
         """Yield (P(accept), task) for every candidate entity with one of our labels."""
-        patterns = self.patterns
         for task, doc, found, matches in self.score_sentences(stream):
             if not found and not matches:
                 continue
             base = question_base(task)
             tokens = tokens_of(doc)
-            for start, end, label in sorted(found.keys() | matches.keys()):
-                pattern = matches.get((start, end, label))
-                if (start, end, label) in found:
-                    score = min(1.0, max(0.0, float(found[(start, end, label)])))
-                else:
-                    score = patterns.score(pattern) if patterns is not None else 0.0
-                yield score, span_question(base, doc, start, end, label, score, tokens, pattern)
+            scores = self.candidate_scores(found, matches)
+            for start, end, label in sorted(scores):
+                score = scores[(start, end, label)]
+                yield score, span_question(base, doc, start, end, label, score, tokens, matches.get((start, end, label)))
+
+    def candidate_scores(self, found: dict[Key, float], matches: dict[Key, Any]) -> dict[Key, float]:
+        """P(accept) per candidate: the beam's probability, or a pattern's accept rate where the beam missed it."""
+        patterns = self.patterns
+        return {
+            key: min(1.0, max(0.0, float(found[key]))) if key in found
+            else (patterns.score(matches[key]) if patterns is not None else 0.0)
+            for key in found.keys() | matches.keys()
+        }
 
     def score_sentences(self, stream: Iterable[Task]) -> Iterator[tuple[Task, Doc, dict[Key, float], dict[Key, Any]]]:
         """Per text: the task, its Doc, each candidate's probability and the pattern matches.
