@@ -131,7 +131,8 @@ def test_choice_single_by_keys_and_clicks(browser: Any, show: Any) -> None:
 
 
 def test_choice_multiple_keeps_several_in_option_order(browser: Any, show: Any) -> None:
-    server = show("multi", [{"text": "Sweet and sour.", "options": OPTIONS}], "choice", {"choice_style": "multiple"})
+    tasks = [{"text": "Sweet and sour.", "options": OPTIONS}, {"text": "Nothing chosen.", "options": OPTIONS}]
+    server = show("multi", tasks, "choice", {"choice_style": "multiple"})
     page = browser.new_page()
     page.goto(server.url + "/")
     page.wait_for_selector(".choice-option")
@@ -141,7 +142,11 @@ def test_choice_multiple_keeps_several_in_option_order(browser: Any, show: Any) 
     page.keyboard.press("2")  # a second press takes it back
     assert [b.get_attribute("data-id") for b in page.locator(".choice-option.chosen").all()] == ["pos", "mix"]
     page.keyboard.press("a")
-    (row,) = save(page, server, "multi", 1)
+    page.wait_for_selector("text=Nothing chosen.")
+    page.keyboard.press("a")  # nothing chosen: an empty list
+    rows = by_text(save(page, server, "multi", 2))
+    assert rows["Nothing chosen."]["accept"] == []
+    row = rows["Sweet and sour."]
     assert row["accept"] == ["pos", "mix"] and row["answer"] == "accept"
     page.close()
 
@@ -204,12 +209,13 @@ def test_blocks_store_every_block_in_one_answer(browser: Any, show: Any) -> None
     span = {"start": 19, "end": 28, "label": "ORG"}
     config = {"blocks": [{"view_id": "ner"},
                          {"view_id": "text_input", "field_id": "comment", "field_label": "Why?", "field_placeholder": "a reason"},
-                         {"view_id": "choice", "text": None}]}
+                         {"view_id": "choice", "text": None}, {"view_id": "nonsense"}]}
     server = show("blocks", [{"text": text, "spans": [span], "options": OPTIONS}], "blocks", config)
     page = browser.new_page()
     page.goto(server.url + "/")
     page.wait_for_selector(".block-choice .choice-option")
-    assert page.locator(".block").count() == 3
+    assert page.locator(".block").count() == 4
+    assert 'Unknown block view_id "nonsense"; use one of: ' in page.inner_text(".block-nonsense")
     assert page.locator(".block-choice .choice-prompt").count() == 0  # "text": null: shown once, by ner
     assert page.inner_text("label[for]") == "Why?"
     assert page.get_attribute(".block-text_input input", "placeholder") == "a reason"
@@ -244,6 +250,9 @@ def test_text_input_rows_and_undo_keep_the_typed_value(browser: Any, show: Any) 
     page.fill("textarea", "Bonjour !")
     page.keyboard.press("Escape")
     page.keyboard.press("a")
+    page.wait_for_selector("text=Translate 1.")
+    page.wait_for_selector("textarea:focus")
+    page.keyboard.press("Escape")  # ctrl+s in the field would be the field's
     (row,) = save(page, server, "typed", 1)
     assert row["user_input"] == "Bonjour !"
     page.close()

@@ -63,6 +63,8 @@ export default {
     });
     root.append(list);
     draw();
+    // Every answer has an `accept` list, empty when nothing was chosen, as Prodigy stores them.
+    if (!ctx.readonly && !Array.isArray(task.accept)) ctx.change({ accept: [] });
 
     function draw() {
       options.forEach((option, index) => {
