@@ -92,6 +92,12 @@ def save(page: Any, server: Any, dataset: str, count: int) -> list[dict[str, Any
     return rows
 
 
+def tokens_of(text: str) -> list[dict[str, Any]]:
+    """Prodigy's token format, from spaCy's blank English tokenizer."""
+    return [{"text": t.text, "start": t.idx, "end": t.idx + len(t), "id": t.i, "ws": bool(t.whitespace_)}
+            for t in spacy.blank("en")(text)]
+
+
 def by_text(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {row["text"]: row for row in rows}
 
@@ -205,29 +211,36 @@ def test_html_is_sanitized_and_runs_nothing(browser: Any, show: Any) -> None:
 
 
 def test_blocks_store_every_block_in_one_answer(browser: Any, show: Any) -> None:
-    text = "Alice Smith joined Acme Corp."
-    span = {"start": 19, "end": 28, "label": "ORG"}
-    config = {"blocks": [{"view_id": "ner"},
+    text = "Alice Smith joined Acme Corp today."
+    config = {"labels": ["PERSON", "ORG"],
+              "blocks": [{"view_id": "ner_manual"},
                          {"view_id": "text_input", "field_id": "comment", "field_label": "Why?", "field_placeholder": "a reason"},
                          {"view_id": "choice", "text": None}, {"view_id": "nonsense"}]}
-    server = show("blocks", [{"text": text, "spans": [span], "options": OPTIONS}], "blocks", config)
+    server = show("blocks", [{"text": text, "tokens": tokens_of(text), "options": OPTIONS}], "blocks", config)
     page = browser.new_page()
     page.goto(server.url + "/")
     page.wait_for_selector(".block-choice .choice-option")
     assert page.locator(".block").count() == 4
     assert 'Unknown block view_id "nonsense"; use one of: ' in page.inner_text(".block-nonsense")
-    assert page.locator(".block-choice .choice-prompt").count() == 0  # "text": null: shown once, by ner
+    assert page.locator(".block-choice .choice-prompt").count() == 0  # "text": null: shown once, by ner_manual
     assert page.inner_text("label[for]") == "Why?"
     assert page.get_attribute(".block-text_input input", "placeholder") == "a reason"
-    page.keyboard.press("2")  # the first block that takes number keys: choice
+    page.keyboard.press("2")  # the first block that takes number keys: ner_manual's label ORG, not an option
+    assert page.locator(".choice-option.chosen").count() == 0
+    page.hover('.tok[data-i="3"]')  # drag across "Acme Corp"
+    page.mouse.down()
+    page.hover('.tok[data-i="4"]')
+    page.mouse.up()
+    page.wait_for_selector("mark.span")
+    page.click(".choice-option >> text=Negative")
     page.click(".block-text_input input")
-    page.keyboard.type("a x 1 ")  # typed into the field: no answer, no option
+    page.keyboard.type("a x 1 ")  # typed into the field: no answer, no label, no option
     page.keyboard.press("Escape")
     assert [b.get_attribute("data-id") for b in page.locator(".choice-option.chosen").all()] == ["neg"]
     page.keyboard.press("a")
     (row,) = save(page, server, "blocks", 1)
     assert row["answer"] == "accept" and row["accept"] == ["neg"] and row["comment"] == "a x 1 "
-    assert [(s["start"], s["end"], s["label"]) for s in row["spans"]] == [(19, 28, "ORG")]
+    assert [(s["start"], s["end"], s["token_start"], s["token_end"], s["label"]) for s in row["spans"]] == [(19, 28, 3, 4, "ORG")]
     page.close()
 
 
@@ -265,8 +278,7 @@ def review_task(view_id: str, **fields: Any) -> dict[str, Any]:
 def test_review_shows_who_said_what_and_stores_the_decision(browser: Any, show: Any) -> None:
     text = "Alice Smith joined Acme Corp."
     person, org = {"start": 0, "end": 11, "label": "PERSON"}, {"start": 19, "end": 28, "label": "ORG"}
-    tokens = [{"text": t.text, "start": t.idx, "end": t.idx + len(t), "id": t.i, "ws": bool(t.whitespace_)}
-              for t in spacy.blank("en")(text)]
+    tokens = tokens_of(text)
     choice = review_task("choice", text="Great food, slow service.", options=OPTIONS, accept=["pos"], versions=[
         {"text": "Great food, slow service.", "options": OPTIONS, "accept": ["pos"], "answer": "accept",
          "sessions": ["moods-alice"], "default": True},
