@@ -1,20 +1,24 @@
 """A recipe for the page's browser tests, loaded with `-F`: serves given tasks with a given view_id.
 
-It uses only the public recipe API, as a user's recipe would: tasks without `tokens` get spaCy's
-blank English tokenizer's, and the options switch on the components a test needs.
+It uses only the public recipe API, as a user's recipe would: tasks without `tokens` are split into
+words and punctuation (as spaCy's blank English tokenizer would split these test sentences, without
+the seconds its import takes), and the options switch on the components a test needs.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Iterator
 
 from binanno import Arg, recipe, split_string
 
 
-def tokens_of(nlp: Any, text: str) -> list[dict[str, Any]]:
-    """Prodigy's token format from spaCy's tokenizer."""
-    return [{"text": t.text, "start": t.idx, "end": t.idx + len(t.text), "id": t.i, "ws": bool(t.whitespace_)} for t in nlp(text)]
+def tokens_of(text: str) -> list[dict[str, Any]]:
+    """Prodigy's token format: words and single punctuation marks, with their trailing whitespace."""
+    found = list(re.finditer(r"\w+|[^\w\s]", text))
+    return [{"text": m.group(), "start": m.start(), "end": m.end(), "id": i, "ws": text[m.end():m.end() + 1].isspace()}
+            for i, m in enumerate(found)]
 
 
 @recipe(
@@ -32,15 +36,12 @@ def page_tasks(dataset: str, source: str, view_id: str = "ner_manual", label: li
                require_spans: bool = False, total: bool = False, progress: list[str] | None = None,
                config: str | None = None) -> dict[str, Any]:
     """Serve the tasks of SOURCE with VIEW_ID."""
-    import spacy
-
-    nlp = spacy.blank("en")
     with open(source, encoding="utf8") as f:
         tasks = [json.loads(line) for line in f if line.strip()]
 
     def stream() -> Iterator[dict[str, Any]]:
         for task in tasks:
-            yield {**task, "tokens": task.get("tokens") or tokens_of(nlp, task["text"])}
+            yield {**task, "tokens": task.get("tokens") or tokens_of(task["text"])}
 
     def validate(task: dict[str, Any]) -> None:
         if task["answer"] == "accept" and not task.get("spans"):
@@ -58,6 +59,6 @@ def page_tasks(dataset: str, source: str, view_id: str = "ner_manual", label: li
     if total:
         components["total"] = len(tasks)
     if progress:
-        values = [float(v) for v in progress]
+        values = [None if v == "none" else float(v) for v in progress]
         components["progress"] = lambda controller, last: values[min(controller.updates, len(values) - 1)]
     return components

@@ -201,8 +201,10 @@ export function manualView({ overlap }) {
         commit();
       }
 
-      // Add tokens a..b as a span with the active label; false (and a message) when refused.
-      function add(a, b) {
+      // Add tokens a..b as a span with the active label; null (and a message) when refused.
+      // Only a span added with the mouse can be relabelled by the next number key: on the
+      // keyboard the label is picked first.
+      function add(a, b, byMouse = false) {
         select(null);
         const label = labels[active];
         if (!label) {
@@ -217,7 +219,7 @@ export function manualView({ overlap }) {
         }
         say("");
         spans.push(span);
-        added = span;
+        added = byMouse ? span : null;
         commit();
         return span;
       }
@@ -248,7 +250,7 @@ export function manualView({ overlap }) {
           clickAnchor = null;
           const at = spans.indexOf(span);
           if (at >= 0) spans.splice(at, 1);
-          if (!add(Math.min(token, i), Math.max(token, i)) && at >= 0) {
+          if (!add(Math.min(token, i), Math.max(token, i), true) && at >= 0) {
             spans.push(span);
             commit();
           }
@@ -277,7 +279,7 @@ export function manualView({ overlap }) {
             return;
           }
         }
-        const span = add(Math.min(from, to), Math.max(from, to));
+        const span = add(Math.min(from, to), Math.max(from, to), true);
         clickAnchor = span && from === to ? { token: from, span } : null;
       }
 
