@@ -117,6 +117,11 @@ def test_choice_single_by_keys_and_clicks(browser: Any, show: Any) -> None:
     assert page.locator(".choice-option.chosen").all_inner_texts()[0].startswith("✓")
     assert [b.get_attribute("data-id") for b in page.locator(".choice-option.chosen").all()] == ["mix"]
     page.keyboard.press("a")
+    page.wait_for_selector("text=Terrible.")
+    page.keyboard.press("Backspace")  # undo: the answered choice is back, still chosen
+    page.wait_for_selector("text=Great food, slow service.")
+    assert [b.get_attribute("data-id") for b in page.locator(".choice-option.chosen").all()] == ["mix"]
+    page.keyboard.press("a")
 
     page.wait_for_selector("text=Terrible.")
     page.click(".choice-option >> text=Positive")
@@ -137,7 +142,8 @@ def test_choice_single_by_keys_and_clicks(browser: Any, show: Any) -> None:
 
 
 def test_choice_multiple_keeps_several_in_option_order(browser: Any, show: Any) -> None:
-    tasks = [{"text": "Sweet and sour.", "options": OPTIONS}, {"text": "Nothing chosen.", "options": OPTIONS}]
+    arabic = [*OPTIONS, {"id": "ar", "text": "مختلط"}]
+    tasks = [{"text": "Sweet and sour.", "options": OPTIONS}, {"text": "Nothing chosen.", "options": arabic}]
     server = show("multi", tasks, "choice", {"choice_style": "multiple"})
     page = browser.new_page()
     page.goto(server.url + "/")
@@ -149,6 +155,9 @@ def test_choice_multiple_keeps_several_in_option_order(browser: Any, show: Any) 
     assert [b.get_attribute("data-id") for b in page.locator(".choice-option.chosen").all()] == ["pos", "mix"]
     page.keyboard.press("a")
     page.wait_for_selector("text=Nothing chosen.")
+    direction = "el => getComputedStyle(el).direction"
+    assert page.locator(".choice-option >> text=مختلط").evaluate(direction) == "rtl"  # dir="auto"
+    assert page.locator(".choice-option >> text=Mixed").evaluate(direction) == "ltr"
     page.keyboard.press("a")  # nothing chosen: an empty list
     rows = by_text(save(page, server, "multi", 2))
     assert rows["Nothing chosen."]["accept"] == []
