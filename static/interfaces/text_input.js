@@ -4,6 +4,7 @@
 const sheet = new CSSStyleSheet();
 sheet.replaceSync(`
   .text-input { display: grid; gap: .35rem; margin-top: .75rem; }
+  .text-input:first-child { margin-top: 0; }
   .text-input label { font-size: .85rem; font-weight: 600; color: var(--muted, #6e6e73); }
   .text-input input, .text-input textarea { font: inherit; width: 100%; padding: .5rem .65rem;
     border: 1px solid var(--line, #e0e0e5); border-radius: .4rem; background: var(--card, #fff); color: inherit; }
