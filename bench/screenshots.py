@@ -42,6 +42,8 @@ def span(text: str, words: str, label: str) -> dict[str, Any]:
 
 
 LABELS = ["PERSON", "ORG", "GPE", "DATE"]
+REVIEW_TEXT = "Great food, but we waited an hour for it."
+OPTIONS = [{"id": "positive", "text": "Positive"}, {"id": "negative", "text": "Negative"}, {"id": "mixed", "text": "Mixed"}]
 SHOTS: list[tuple[str, list[dict[str, Any]], dict[str, Any]]] = [
     ("ner", [{"text": TEXT, "spans": [span(TEXT, "Acme Corp", "ORG")], "meta": {"score": 0.87, "source": "news"}}], {}),
     ("binary", [{"text": ARABIC, "spans": [span(ARABIC, "القاهرة", "GPE")], "meta": {"score": 0.61}}], {}),
@@ -51,6 +53,18 @@ SHOTS: list[tuple[str, list[dict[str, Any]], dict[str, Any]]] = [
      {"labels": LABELS, "instructions": "Mark every person, organisation, place and date."}),
     ("spans_manual", [{"text": TEXT, "spans": [span(TEXT, "Acme Corp", "ORG"), span(TEXT, "Corp in Berlin", "GPE"),
                                                 span(TEXT, "Berlin last May", "DATE")]}], {"labels": LABELS}),
+    ("choice", [{"text": REVIEW_TEXT, "options": OPTIONS, "accept": ["mixed"]}], {}),
+    ("html", [{"text": "", "html": '<h3>Order #1042</h3><p>Shipped <b>today</b> to <a href="https://example.org/">Berlin</a>.</p>'
+                                   '<script>alert("never runs")</script><img src="x" onerror="alert(1)">'}], {}),
+    ("text_input", [{"text": TEXT}], {"field_label": "Translation", "field_placeholder": "Auf Deutsch…"}),
+    ("blocks", [{"text": TEXT, "spans": [span(TEXT, "Acme Corp", "ORG")], "options": OPTIONS[:2]}],
+     {"labels": LABELS, "blocks": [{"view_id": "ner_manual"}, {"view_id": "choice", "text": None},
+                                   {"view_id": "text_input", "field_id": "comment", "field_placeholder": "Anything odd?"}]}),
+    ("review", [{"text": TEXT, "view_id": "ner_manual", "spans": [span(TEXT, "Alice Smith", "PERSON")], "versions": [
+        {"text": TEXT, "spans": [span(TEXT, "Alice Smith", "PERSON"), span(TEXT, "Acme Corp", "ORG")], "answer": "accept",
+         "sessions": ["news-alice"], "default": True},
+        {"text": TEXT, "spans": [span(TEXT, "Alice Smith", "PERSON"), span(TEXT, "Berlin", "GPE")], "answer": "accept",
+         "sessions": ["news-bob", "news-carol"], "default": False}]}], {"labels": LABELS}),
 ]
 
 

@@ -236,6 +236,7 @@ def test_blocks_store_every_block_in_one_answer(browser: Any, show: Any) -> None
     assert page.get_attribute(".block-text_input input", "placeholder") == "a reason"
     page.keyboard.press("2")  # the first block that takes number keys: ner_manual's label ORG, not an option
     assert page.locator(".choice-option.chosen").count() == 0
+    assert page.locator(".block-choice kbd").count() == 0  # no key hints for keys it never gets
     page.hover('.tok[data-i="3"]')  # drag across "Acme Corp"
     page.mouse.down()
     page.hover('.tok[data-i="4"]')
