@@ -171,3 +171,24 @@ def test_view_id_of_a_task_title_instructions_and_unknown_views(browser: Any, st
     page.keyboard.press("a")
     assert "nonesuch" in page.inner_text(".view-unknown") and "ner_manual" in page.inner_text(".view-unknown")
     page.close()
+
+
+def test_a_long_text_scrolls_to_its_span_and_copying_leaves_the_label_out(browser: Any, start_server: Any, tmp_path: Path) -> None:  # noqa: F811
+    text = " ".join(f"Filler sentence {i} says nothing at all." for i in range(150)) + " Then Acme Corp said so."
+    start = text.index("Acme Corp")
+    source = write_jsonl(tmp_path / "long.jsonl", [{"text": text, "spans": [{"start": start, "end": start + 9, "label": "ORG"}]}])
+    server = start_server("mark", "long", str(source))
+    page = open_page(browser, server, "mark.span")
+    page.wait_for_function("document.querySelector('.card-text').scrollTop > 0")
+    inside = page.eval_on_selector("mark.span", """mark => {
+        const box = mark.closest('.card-text').getBoundingClientRect(), m = mark.getBoundingClientRect();
+        return m.top >= box.top && m.bottom <= box.bottom && m.bottom <= window.innerHeight;
+    }""")
+    assert inside
+    copied = page.eval_on_selector("mark.span", """mark => {
+        const range = document.createRange(); range.selectNodeContents(mark.parentElement);
+        const selection = getSelection(); selection.removeAllRanges(); selection.addRange(range);
+        return selection.toString();
+    }""")
+    assert copied.endswith("Then Acme Corp said so.") and "ORG" not in copied
+    page.close()
