@@ -192,3 +192,19 @@ def test_a_long_text_scrolls_to_its_span_and_copying_leaves_the_label_out(browse
     }""")
     assert copied.endswith("Then Acme Corp said so.") and "ORG" not in copied
     page.close()
+
+
+def test_a_refusal_of_the_only_answer_sent_stays_on_screen(browser: Any, start_server: Any, tmp_path: Path) -> None:  # noqa: F811
+    source = write_jsonl(tmp_path / "one.jsonl", [{"text": "Nothing to mark here."}, {"text": "Nor here."}])
+    server = start_server("page.tasks", "alone", str(source), "--label", "PERSON", "--require-spans", "-F", RECIPE)
+    page = open_page(browser, server, ".tok")
+    first = current_hash(page)
+    page.keyboard.press("a")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("#message.error")
+    page.wait_for_function("window.binanno.outbox.length === 0")
+    assert current_hash(page) == first and "mark at least one span" in page.inner_text("#message")
+    page.keyboard.press("x")  # a reject needs no span
+    save(page)
+    assert [(r["_task_hash"], r["answer"]) for r in stored(server.db, "alone")] == [(first, "reject")]
+    page.close()
