@@ -36,7 +36,7 @@ export default {
     }
     const list = document.createElement("ul");
     list.className = "choice-options";
-    list.setAttribute("role", multiple ? "group" : "radiogroup");
+    list.setAttribute("role", "group");  // toggle buttons (aria-pressed), single or multiple
     const buttons = options.map((option, index) => {
       const item = document.createElement("li");
       const button = document.createElement("button");
