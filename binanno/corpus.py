@@ -177,8 +177,11 @@ class Corpus:
                 labels.update(g.cats)
         return sorted(labels)
 
-    def doc(self, nlp: Language, key: int) -> Doc:
-        """The reference Doc for one input: entities, rejected spans, categories and spans set."""
+    def doc(self, nlp: Language, key: int, unknown: Iterable[tuple[int, int]] = ()) -> Doc:
+        """The reference Doc for one input: entities, rejected spans, categories and spans set.
+
+        ``unknown`` character ranges are left missing (not "O") in a complete NER annotation.
+        """
         from spacy.tokens import Doc
         from spacy.util import filter_spans
 
@@ -189,11 +192,12 @@ class Corpus:
             doc = Doc(nlp.vocab, words=[t["text"] for t in g.tokens], spaces=[bool(t.get("ws")) for t in g.tokens])
         if g.has("ner"):
             if g.ner_complete is not None:
-                ents, unknown = self._spans(doc, g.ner_complete)
+                ents, misaligned = self._spans(doc, g.ner_complete)
                 ents = filter_spans(ents)
+                misaligned += [s for s in (doc.char_span(a, b, alignment_mode="expand") for a, b in unknown) if s is not None]
                 taken = {i for s in ents for i in range(s.start, s.end)}
                 # A complete entity we can't place on tokens: its tokens are unknown, not "O".
-                missing = [s for s in unknown if not taken.intersection(range(s.start, s.end))]
+                missing = [s for s in misaligned if not taken.intersection(range(s.start, s.end))]
                 doc.set_ents(ents, missing=missing, default="outside")
             else:
                 ents = filter_spans(self._spans(doc, list(g.ner_accepted))[0])
@@ -278,3 +282,14 @@ def split(keys: list[int], eval_split: float, seed: int) -> tuple[list[int], lis
     if eval_split > 0 and len(keys) > 1:
         n_eval = min(max(1, int(round(len(keys) * eval_split))), len(keys) - 1)
     return keys[n_eval:], keys[:n_eval]
+
+
+def held_out(corpus: Corpus, eval_corpus: Corpus | None, eval_split: float, seed: int) -> tuple[list[int], list[int], Corpus]:
+    """(train inputs, held-out inputs, the corpus they are scored on): ``eval_corpus`` if given,
+    the texts it shares with ``corpus`` left out of training, else a split of ``corpus``."""
+    if eval_corpus is None:
+        return (*split(list(corpus.gold), eval_split, seed), corpus)
+    train = [k for k in corpus.gold if k not in eval_corpus.gold]
+    if not train:
+        raise UserError("Every text answered for training is in the --eval datasets too: evaluate on other datasets")
+    return train, list(eval_corpus.gold), eval_corpus

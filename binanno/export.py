@@ -18,9 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .corpus import NEG_KEY, Corpus, split
+from .corpus import NEG_KEY, Corpus, held_out
 from .errors import UserError
-from .trainer import load_pipeline
+from .trainer import foreign_entities, load_pipeline
 
 
 def build_config(components: list[str], lang: str, base_model: str | None = None) -> Any:
@@ -62,18 +62,17 @@ def data_to_spacy(
     if out.exists() and not out.is_dir():
         raise UserError(f"'{out}' is a file: pass a directory to write train.spacy, dev.spacy and config.cfg to")
     nlp = load_pipeline(base_model, lang)
-    if eval_corpus is None:
-        train_keys, dev_keys = split(list(corpus.gold), eval_split, seed)
-        dev = corpus
-    else:
-        train_keys, dev_keys, dev = list(corpus.gold), list(eval_corpus.gold), eval_corpus
+    train_keys, dev_keys, dev = held_out(corpus, eval_corpus, eval_split, seed)
     if not dev_keys:
         raise UserError("No texts left for dev.spacy (spacy train needs some): raise --eval-split or pass --eval DATASETS")
     components = corpus.components()
     out.mkdir(parents=True, exist_ok=True)
     paths = {"train": out / "train.spacy", "dev": out / "dev.spacy", "config": out / "config.cfg"}
-    DocBin(docs=[corpus.doc(nlp, k) for k in train_keys], store_user_data=False).to_disk(paths["train"])
-    DocBin(docs=[dev.doc(nlp, k) for k in dev_keys], store_user_data=False).to_disk(paths["dev"])
+    # A base model's NER keeps the labels nobody answered about: their entities stay missing.
+    base_ner = "ner" in components and "ner" in nlp.pipe_names
+    unknown = {**foreign_entities(nlp, corpus, train_keys), **foreign_entities(nlp, dev, dev_keys)} if base_ner else {}
+    DocBin(docs=[corpus.doc(nlp, k, unknown.get(k, ())) for k in train_keys], store_user_data=False).to_disk(paths["train"])
+    DocBin(docs=[dev.doc(nlp, k, unknown.get(k, ())) for k in dev_keys], store_user_data=False).to_disk(paths["dev"])
     build_config(components, nlp.lang or lang, base_model).to_disk(paths["config"])
     command = (f"python -m spacy train {paths['config']} --paths.train {paths['train']} --paths.dev {paths['dev']}"
                f" --output {out / 'model'}")

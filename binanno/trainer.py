@@ -22,7 +22,7 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .corpus import NEG_KEY, SPANS_KEY, Corpus, split
+from .corpus import NEG_KEY, SPANS_KEY, Corpus, held_out
 from .errors import UserError
 from .metrics import prf
 from .stream.preprocess import required_components
@@ -64,12 +64,26 @@ def add_components(nlp: Language, corpus: Corpus) -> list[str]:
     return new
 
 
-def examples(nlp: Language, corpus: Corpus, keys: list[int], component: str) -> list[Example]:
-    """Training Examples for ``component`` from the inputs in ``keys`` that have answers for it."""
+def examples(nlp: Language, corpus: Corpus, keys: list[int], component: str,
+             unknown: dict[int, list[tuple[int, int]]] | None = None) -> list[Example]:
+    """Training Examples for ``component`` from the inputs in ``keys`` that have answers for it
+    (``unknown``: character ranges per input to leave missing, see ``foreign_entities``)."""
     from spacy.training import Example
 
-    wanted = set(corpus.keys(component))
-    return [Example(nlp.make_doc(corpus.gold[k].text), corpus.doc(nlp, k)) for k in keys if k in wanted]
+    wanted, unknown = set(corpus.keys(component)), unknown or {}
+    return [Example(nlp.make_doc(corpus.gold[k].text), corpus.doc(nlp, k, unknown.get(k, ()))) for k in keys if k in wanted]
+
+
+def foreign_entities(nlp: Language, corpus: Corpus, keys: list[int]) -> dict[int, list[tuple[int, int]]]:
+    """Entities a base model's NER finds with labels nobody answered about, per complete input.
+
+    A complete answer on PERSON and ORG says nothing about the GPE a pretrained NER knows:
+    training those tokens as "O" would teach it to forget GPE, so they are left missing.
+    """
+    labels = set(corpus.label_set("ner"))
+    complete = [k for k in keys if corpus.gold[k].ner_complete is not None]
+    docs = nlp.pipe(corpus.gold[k].text for k in complete)
+    return {k: [(e.start_char, e.end_char) for e in doc.ents if e.label_ not in labels] for k, doc in zip(complete, docs)}
 
 
 def train_pipeline(
@@ -86,7 +100,8 @@ def train_pipeline(
 ) -> dict[str, Any]:
     """Train every component ``corpus`` has answers for, evaluate, save to ``output``.
 
-    Held out: ``eval_corpus`` if given, else ``eval_split`` of the inputs. Returns
+    Held out: ``eval_corpus`` if given (its texts are not trained on), else ``eval_split`` of
+    the inputs. Returns
     ``{"components": {name: scores or None}, "n_train", "n_eval", "losses", "output"}`` where
     scores are ``{"labels": {label: {p, r, f, tp, fp, fn}}, "micro": ..., "n": texts}``.
     """
@@ -94,14 +109,12 @@ def train_pipeline(
 
     fix_random_seed(seed)
     nlp = load_pipeline(base_model, lang)
-    if eval_corpus is None:
-        train_keys, eval_keys = split(list(corpus.gold), eval_split, seed)
-        held_out = corpus
-    else:
-        train_keys, eval_keys, held_out = list(corpus.gold), list(eval_corpus.gold), eval_corpus
-    new = add_components(nlp, corpus)
+    train_keys, eval_keys, scored_on = held_out(corpus, eval_corpus, eval_split, seed)
     names = corpus.components()
-    data = {name: examples(nlp, corpus, train_keys, name) for name in names}
+    # Before anything new joins the pipeline: what the base model's own NER finds.
+    unknown = foreign_entities(nlp, corpus, train_keys) if "ner" in names and "ner" in nlp.pipe_names else {}
+    new = add_components(nlp, corpus)
+    data = {name: examples(nlp, corpus, train_keys, name, unknown if name == "ner" else None) for name in names}
     for name in new:
         nlp.get_pipe(name).initialize(lambda name=name: data[name] or examples(nlp, corpus, list(corpus.gold), name), nlp=nlp)  # type: ignore[attr-defined]
     optimizer = nlp.create_optimizer()
@@ -119,7 +132,7 @@ def train_pipeline(
     if output is not None:
         nlp.to_disk(output)
     return {
-        "components": evaluate(nlp, held_out, eval_keys, names, corpus),
+        "components": evaluate(nlp, scored_on, eval_keys, names, corpus),
         "n_train": len(train_keys), "n_eval": len(eval_keys), "losses": losses,
         "output": str(output) if output is not None else None,
     }

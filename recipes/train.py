@@ -13,7 +13,7 @@ DATASETS = {
     "textcat": "Comma-separated datasets of text-classification answers: yes/no on a label, or choice",
     "spancat": "Comma-separated datasets of spans.manual answers (span categorizer, spans_key 'sc')",
 }
-EVAL = "Comma-separated datasets to evaluate on instead of a held-out split"
+EVAL = "Comma-separated datasets to evaluate on instead of a held-out split (their texts are not trained on)"
 SPLIT = "Share of the answered texts held out for evaluation (default 0.2)"
 
 
@@ -57,8 +57,9 @@ def train(output: str, ner: list[str] | None = None, textcat: list[str] | None =
     Answers on the same text are merged: a complete accepted NER version wins over yes/no ones,
     and where answers conflict the latest wins (the count is printed). Yes/no NER answers are
     partial gold (other tokens unknown, rejected spans known-wrong); textcat is exclusive when
-    every answer is a choice of exactly one option, else multi-label. Held-out texts (or the
-    --eval datasets) are scored on their answers, per component and label.
+    every answer is a choice of exactly one option, else multi-label. With --base-model, entities
+    its NER finds with labels nobody answered stay unknown in complete answers (not "O").
+    Held-out texts (or the --eval datasets) are scored on their answers, per component and label.
     """
     from binanno.trainer import describe, format_report, train_pipeline
 

