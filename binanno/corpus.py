@@ -251,17 +251,19 @@ def read_corpus(db: Any, datasets: dict[str, list[str]], labels: list[str] | Non
 def read_eval_corpus(db: Any, names: list[str], components: list[str], labels: list[str] | None = None) -> Corpus:
     """The ``--eval`` datasets, read for each component being trained that they have answers for.
 
-    Span answers go to ``spancat`` when they come from spans.manual (``_view_id``) or when no
-    NER is trained, else to ``ner``.
+    Span answers go to ``spancat`` when they come from spans.manual (the answer's ``_view_id``
+    or the dataset's) or when no NER is trained, else to ``ner``.
     """
     corpus = Corpus(set(labels) if labels else None)
     kinds = {"textcat" if c.startswith("textcat") else c for c in components}
     for name in names:
         answers = list(db.get_answers(name))
+        view_id = db.dataset_meta(name).get("view_id")
         used = 0
         if "textcat" in kinds:
             used += corpus.add("textcat", answers, name)
-        spancat = [a for a in answers if "spancat" in kinds and (a.get("_view_id") == "spans_manual" or "ner" not in kinds)]
+        spancat = [a for a in answers if "spancat" in kinds
+                   and ((a.get("_view_id") or view_id) == "spans_manual" or "ner" not in kinds)]
         if spancat:
             used += corpus.add("spancat", spancat, name)
         if "ner" in kinds:

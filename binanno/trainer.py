@@ -183,7 +183,8 @@ def _count(counts: dict[str, dict[str, int]], gold: set[Any], pred: set[Any], wr
 def describe(corpus: Corpus) -> str:
     """One line on what was merged: answers per component, texts, conflicts and how they were resolved."""
     used = ", ".join(f"{corpus.textcat_name if c == 'textcat' else c} {n}" for c, n in corpus.answers.items() if n)
-    line = f"Merged {sum(corpus.answers.values())} answers ({used}) on {len(corpus.gold)} texts"
+    n = len(corpus.gold)
+    line = f"Merged {sum(corpus.answers.values())} answers ({used}) on {n} text{'' if n == 1 else 's'}"
     if corpus.conflicts:
         per = ", ".join(f"{c} {n}" for c, n in corpus.conflicts.items())
         line += f"; conflicting answers on {sum(corpus.conflicts.values())} ({per}): the latest answer wins"

@@ -135,3 +135,20 @@ def test_entities_of_labels_nobody_answered_stay_missing_in_a_complete_annotatio
     doc = corpus.doc(nlp, task["_input_hash"], unknown)
     iob = {t.text: t.ent_iob_ for t in doc}
     assert iob["Carol"] == "B" and iob["Paris"] == "" and iob["flew"] == "O"
+
+
+def test_eval_span_answers_go_to_spancat_when_the_dataset_is_spans_manual(tmp_path: Path) -> None:
+    db = Database(tmp_path / "binanno.db")
+    db.add_dataset("spans_eval", {"view_id": "spans_manual"})
+    db.add_answers("spans_eval", [{k: v for k, v in t.items() if k != "_view_id"} for t in spans_manual(3)])  # type: ignore[misc]
+    db.add_answers("ner_eval", ner_complete(2, seed=7))
+    corpus = read_eval_corpus(db, ["spans_eval", "ner_eval"], ["ner", "spancat"])
+    assert len(corpus.keys("spancat")) == 3 and len(corpus.keys("ner")) == 2
+
+
+def test_describe_counts_conflicts_and_says_how_they_were_resolved() -> None:
+    from binanno.trainer import describe
+
+    corpus = Corpus()
+    corpus.add("ner", [span_answer(TEXT, 10, 21, "PERSON", "accept"), span_answer(TEXT, 10, 21, "PERSON", "reject")])
+    assert describe(corpus) == "Merged 2 answers (ner 2) on 1 text; conflicting answers on 1 (ner 1): the latest answer wins"
