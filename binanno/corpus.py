@@ -83,8 +83,8 @@ class Corpus:
     def textcat_name(self) -> str:
         return "textcat" if self.exclusive else "textcat_multilabel"
 
-    def add(self, component: str, answers: Iterable[Task], dataset: str = "") -> int:
-        """Merge the answers of one dataset for ``component``; returns how many were usable."""
+    def add(self, component: str, answers: Iterable[Task]) -> int:
+        """Merge answers for ``component``, the latest last; returns how many were usable."""
         # Oldest first, so that the latest answer is merged last and wins.
         ordered = sorted(enumerate(answers), key=lambda p: (p[1].get("_timestamp") or 0, p[0]))
         used = 0
@@ -233,13 +233,18 @@ def read_corpus(db: Any, datasets: dict[str, list[str]], labels: list[str] | Non
     """
     corpus = Corpus(set(labels) if labels else None)
     for component, names in datasets.items():
+        answers: list[Task] = []
         for name in names:
-            if not corpus.add(component, db.get_answers(name), name):
+            found = list(db.get_answers(name))
+            answers += found
+            if not Corpus(corpus.labels).add(component, found):
                 what = {"ner": "an accepted or rejected span (or an accepted _complete task)",
                         "textcat": "an accepted or rejected 'label', or an accepted choice of 'options'",
                         "spancat": "an accepted task with 'spans'"}[component]
                 only = f" with one of the labels {', '.join(sorted(corpus.labels))}" if corpus.labels else ""
                 raise UserError(f"Dataset '{name}' has no answers to train --{component} from: it needs {what}{only}")
+        # All of a component's datasets at once, so that the latest answer wins across datasets too.
+        corpus.add(component, answers)
         if not corpus.label_set(component) and corpus.labels:
             raise UserError(f"The answers for --{component} use none of the labels {', '.join(sorted(corpus.labels))}: "
                             "check --label")
@@ -261,14 +266,14 @@ def read_eval_corpus(db: Any, names: list[str], components: list[str], labels: l
         view_id = db.dataset_meta(name).get("view_id")
         used = 0
         if "textcat" in kinds:
-            used += corpus.add("textcat", answers, name)
+            used += corpus.add("textcat", answers)
         spancat = [a for a in answers if "spancat" in kinds
                    and ((a.get("_view_id") or view_id) == "spans_manual" or "ner" not in kinds)]
         if spancat:
-            used += corpus.add("spancat", spancat, name)
+            used += corpus.add("spancat", spancat)
         if "ner" in kinds:
             taken = {id(a) for a in spancat}
-            used += corpus.add("ner", [a for a in answers if id(a) not in taken], name)
+            used += corpus.add("ner", [a for a in answers if id(a) not in taken])
         if not used:
             raise UserError(f"Evaluation dataset '{name}' has no answers for {', '.join(components)}: pass datasets "
                             "answered for the components you train")

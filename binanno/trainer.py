@@ -158,7 +158,7 @@ def evaluate(nlp: Language, gold: Corpus, keys: list[int], names: list[str], tra
                 pred = {(s.start_char, s.end_char, s.label_) for s in doc.spans.get(SPANS_KEY, [])}
                 _count(counts, set(g.spans or []), pred, pred - set(g.spans or []))
             else:
-                top = max((s, lab) for lab, s in doc.cats.items() if lab in counts)[1] if name == "textcat" else None
+                top = max(((s, lab) for lab, s in doc.cats.items() if lab in counts), default=(0.0, ""))[1] if name == "textcat" else None
                 for label, value in g.cats.items():
                     if label in counts:
                         predicted = label == top if top is not None else doc.cats.get(label, 0.0) >= 0.5

@@ -152,3 +152,13 @@ def test_describe_counts_conflicts_and_says_how_they_were_resolved() -> None:
     corpus = Corpus()
     corpus.add("ner", [span_answer(TEXT, 10, 21, "PERSON", "accept"), span_answer(TEXT, 10, 21, "PERSON", "reject")])
     assert describe(corpus) == "Merged 2 answers (ner 2) on 1 text; conflicting answers on 1 (ner 1): the latest answer wins"
+
+
+def test_the_latest_answer_wins_across_datasets(tmp_path: Path) -> None:
+    db = Database(tmp_path / "binanno.db")
+    db.add_answers("later", [{**span_answer(TEXT, 10, 21, "PERSON", "reject"), "_timestamp": 200}])
+    db.add_answers("earlier", [{**span_answer(TEXT, 10, 21, "PERSON", "accept"), "_timestamp": 100}])
+    corpus = read_corpus(db, {"ner": ["later", "earlier"]})
+    (gold,) = corpus.gold.values()
+    assert list(gold.ner_rejected) == [(10, 21, "PERSON")] and not gold.ner_accepted
+    assert corpus.conflicts["ner"] == 1 and corpus.answers["ner"] == 2
