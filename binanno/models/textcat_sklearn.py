@@ -24,7 +24,7 @@ Either way the answers of the rarer class are weighted up so that both classes w
 same (``balance``): in active learning rejects usually far outnumber accepts, and an
 unweighted model would learn to say no.
 
-The features of the last ``cache_size`` texts are kept (about 3 KB a text), so that scoring a
+The features of the last ``cache_size`` texts are kept (about 4 KB a text), so that scoring a
 pool of texts again after each update costs a matrix product, not the n-gram extraction.
 
 Exclusive labels are still independent binary classifiers (the answers are what make them
@@ -192,7 +192,7 @@ class SklearnTextcat:
             fresh = self.vectorizer.transform(missing).tocsr()
             for i, text in enumerate(missing):
                 lo, hi = fresh.indptr[i], fresh.indptr[i + 1]
-                found[text] = cache[text] = (fresh.indices[lo:hi].astype(np.int32), fresh.data[lo:hi].astype(np.float32))
+                found[text] = cache[text] = (fresh.indices[lo:hi].astype(np.int32), fresh.data[lo:hi])
         rows = []
         for text in texts:
             row = answered.get(text) or found.get(text)
@@ -205,8 +205,8 @@ class SklearnTextcat:
         indptr = np.zeros(len(rows) + 1, dtype=np.int64)
         indptr[1:] = np.cumsum([len(indices) for indices, _ in rows])
         indices = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, np.int32)
-        data = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0, np.float32)
-        return csr_matrix((data.astype(np.float64), indices, indptr), shape=(len(rows), self.n_columns))
+        data = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0)
+        return csr_matrix((data, indices, indptr), shape=(len(rows), self.n_columns))
 
     @property
     def n_columns(self) -> int:
@@ -259,7 +259,7 @@ class SklearnTextcat:
         X = self.features(texts[: len(fresh)])
         for i, text in enumerate(texts[: len(fresh)]):  # kept while remembered: every refit uses them
             lo, hi = X.indptr[i], X.indptr[i + 1]
-            self._answered[text] = (X.indices[lo:hi].astype(np.int32), X.data[lo:hi].astype(np.float32))
+            self._answered[text] = (X.indices[lo:hi], X.data[lo:hi])
         targets = [self.memory.targets(k) for k in keys]
         loss = log_loss(self.predict(texts[: len(fresh)]), targets[: len(fresh)])
         balance = self.memory.weights() if self.settings["balance"] else {}

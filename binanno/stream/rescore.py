@@ -49,6 +49,11 @@ class Rescorer:
         self.version += 1
         return result
 
+    @property
+    def stale(self) -> bool:
+        """Whether the model has learnt since the last rescoring."""
+        return self._scored_at != self.version
+
     def __call__(self, tasks: list[Task]) -> list[tuple[float, Task]] | None:
         """Fresh (score, question) pairs for ``tasks``, or None when the model hasn't changed since last time."""
         if self._scored_at == self.version:

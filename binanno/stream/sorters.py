@@ -152,13 +152,13 @@ class WindowSort(_Sorter):
                 self._push(self._score_of(task), task)
 
     def _refresh(self) -> None:
-        if self.rescore is None or not self._heap:
+        # Ask whether the model changed before sorting what is held: a pool holds thousands.
+        if self.rescore is None or not self._heap or not getattr(self.rescore, "stale", True):
             return
         fresh = self.rescore([item[3] for item in sorted(self._heap)])
         if fresh is not None:
-            self._heap = []
-            for score, task in fresh:
-                self._push(score, task)
+            self._heap = [(-self.priority(score), next(self._order), score, task) for score, task in fresh]
+            heapq.heapify(self._heap)
 
     def __next__(self) -> Task:
         if self._patterns:
