@@ -53,7 +53,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("title", "binanno", str, "Page title"),
     Setting("beam_width", 16, int, "ner.teach: analyses kept per sentence when scoring candidate entities"),
     Setting("beam_density", 0.0001, float, "ner.teach: drop analyses below this share of the best one's probability"),
-    Setting("sorter", "window", str, "Uncertainty sorter: 'window' ranks a scored look-ahead, 'ema' filters by a moving average"),
+    Setting("sorter", "window", str, "Uncertainty sorter: 'window' ranks a scored look-ahead, 'ema' filters by a moving average, "
+            "'pool' ranks a large pool scored again after every update"),
+    Setting("pool_size", 20000, int, "Questions the 'pool' sorter ranks at once (a sliding window over larger sources)"),
     Setting("explore", 0.0, float, "Share of questions the 'window' sorter picks at random instead of the most uncertain"),
     Setting("question", "binary", str, "ner.teach: question type: binary (one span), verify (a whole sentence), correct or auto"),
 )

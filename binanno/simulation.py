@@ -315,6 +315,6 @@ def simulate_textcat(
         return {**question, "answer": answer}, costs.decision  # type: ignore[typeddict-item]
 
     stream = unique({"text": examples[i]["text"], "_input_hash": examples[i]["_input_hash"]} for i in order)
-    rescorer = Rescorer(model, model.update)
+    rescorer = Rescorer(model, model.update, getattr(model, "question_scores", None))
     questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, "rescore": rescorer, **sorter_options})  # type: ignore[arg-type]
     return run(rescorer.update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes)

@@ -62,7 +62,7 @@ SIMULATION_ARGS: dict[str, Arg] = {
     "output": Arg(help="Write the curve here as JSONL, one record per evaluation", kind="option", short="o"),
     "plot": Arg(help="Draw F1 against annotator time to this PNG (needs binanno[plot])", kind="option"),
     "batch_size": Arg(help="Answers per model update, as the server's batch_size", kind="option", converter=int),
-    "sorter": Arg(help="How uncertain questions are picked (setting sorter)", kind="option", choices=("window", "ema")),
+    "sorter": Arg(help="How uncertain questions are picked (setting sorter)", kind="option", choices=("window", "ema", "pool")),
     "decision_cost": Arg(help="Annotator seconds per yes/no decision", kind="option", converter=float),
     "explore": Arg(help="Share of questions the window sorter picks at random (setting explore)", kind="option", converter=float),
 }
@@ -165,7 +165,8 @@ def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None =
     records = simulate_textcat(textcat, gold_pool, gold_eval, label, strategy=strategy, decisions=decisions,
                                eval_every=eval_every, seed=seed, costs=_costs(decision=decision_cost),
                                sorter=sorter or settings["sorter"], batch_size=batch_size, minutes=minutes,
-                               explore=settings["explore"] if explore is None else explore)
+                               explore=settings["explore"] if explore is None else explore,
+                               **({"pool_size": settings["pool_size"]} if (sorter or settings["sorter"]) == "pool" else {}))
     write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model})
     if plot and output:
         _plot(output, plot)

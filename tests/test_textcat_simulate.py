@@ -191,7 +191,7 @@ def test_textcat_simulate_cli_missing_file(tmp_path: Path, which: int) -> None:
     assert result.stderr.strip().splitlines() == [f"✘ Can't find gold file '{files[which]}': check the path"]
 
 
-def test_textcat_defaults_to_the_ema_sorter_that_won_its_benchmark(tmp_path: Path) -> None:
+def test_textcat_defaults_to_the_pool_sorter_that_won_its_benchmark(tmp_path: Path) -> None:
     pool = write_jsonl(tmp_path / "pool.jsonl", examples(90, seed=20))
     eval_file = write_jsonl(tmp_path / "eval.jsonl", examples(15, seed=21))
 
@@ -203,4 +203,4 @@ def test_textcat_defaults_to_the_ema_sorter_that_won_its_benchmark(tmp_path: Pat
         return [(r["accept"], r["reject"]) for r in map(json.loads, curve.read_text().splitlines())]
 
     default = asked()
-    assert default == asked("--sorter", "ema") and default != asked("--sorter", "window")
+    assert default == asked("--sorter", "pool") and default != asked("--sorter", "ema")

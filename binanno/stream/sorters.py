@@ -1,6 +1,6 @@
 """Sorters: turn a scored stream of (score, task) into the stream of tasks to ask, lazily.
 
-Two algorithms, picked by name so a recipe or a simulation can pass either through:
+Three algorithms, picked by name so a recipe or a simulation can pass either through:
 
 - ``"ema"``: a filter. It keeps an exponential moving average of the priority and yields
   a task when its priority is at least the average minus ``slack``. Skipped tasks pull
@@ -9,6 +9,8 @@ Two algorithms, picked by name so a recipe or a simulation can pass either throu
 - ``"window"``: a reorderer. It keeps the next ``window`` scored tasks in a heap and
   yields the best one each time it reads another; at the end of the stream it empties
   the heap best-first. Nothing is dropped from a finite stream.
+- ``"pool"``: the window, ``pool_size`` questions wide (filled lazily) and scored again as a
+  whole after every update: pool-based active learning over a bounded sliding pool.
 
 Both yield any task with ``meta.pattern`` at once: pattern matches are how new labels
 get their first examples, and their model score is often near 0, so they must not be
@@ -150,13 +152,13 @@ class WindowSort(_Sorter):
                 self._push(self._score_of(task), task)
 
     def _refresh(self) -> None:
-        if self.rescore is None or not self._heap:
+        # Ask whether the model changed before sorting what is held: a pool holds thousands.
+        if self.rescore is None or not self._heap or not getattr(self.rescore, "stale", True):
             return
         fresh = self.rescore([item[3] for item in sorted(self._heap)])
         if fresh is not None:
-            self._heap = []
-            for score, task in fresh:
-                self._push(score, task)
+            self._heap = [(-self.priority(score), next(self._order), score, task) for score, task in fresh]
+            heapq.heapify(self._heap)
 
     def __next__(self) -> Task:
         if self._patterns:
@@ -181,6 +183,30 @@ class WindowSort(_Sorter):
         return self._out(score, task)
 
 
+class PoolSort(WindowSort):
+    """:class:`WindowSort` over a large pool: rank up to ``pool_size`` scored questions at once.
+
+    After every update the whole pool is scored again (with ``rescore``) and the most
+    uncertain question in it is asked, as pool-based active learning does, instead of the
+    best of the next 64. The pool is filled lazily, ``first`` questions at the start and
+    twice as many each time after, so the first question comes at once whatever the
+    source's size; once full it is a sliding window: each question asked makes room for the
+    next one from the source, so memory stays flat on a source of any length.
+    """
+
+    def __init__(self, scored: Iterable[tuple[float, Task]], priority: Priority, pool_size: int = 20000, first: int = 64,
+                 explore: float = 0.0, seed: int = 0, rescore: Rescore | None = None) -> None:
+        if pool_size < 1:
+            raise UserError(f"pool_size must be at least 1, not {pool_size}")
+        super().__init__(scored, priority, window=min(first, pool_size), explore=explore, seed=seed, rescore=rescore)
+        self.pool_size = pool_size
+
+    def __next__(self) -> Task:
+        task = super().__next__()
+        self.window = min(self.pool_size, self.window * 2)
+        return task
+
+
 def ema_filter(scored: Iterable[tuple[float, Task]], priority: Priority, alpha: float = 0.1, slack: float = 0.02,
                max_skip: int = 100, rescore: Rescore | None = None) -> EmaFilter:
     """A lazy :class:`EmaFilter` over ``scored``."""
@@ -193,9 +219,16 @@ def window_sort(scored: Iterable[tuple[float, Task]], priority: Priority, window
     return WindowSort(scored, priority, window=window, explore=explore, seed=seed, rescore=rescore)
 
 
-ALGORITHMS: dict[str, Callable[..., Iterator[Task]]] = {"ema": ema_filter, "window": window_sort}
+def pool_sort(scored: Iterable[tuple[float, Task]], priority: Priority, pool_size: int = 20000, explore: float = 0.0,
+              seed: int = 0, rescore: Rescore | None = None) -> PoolSort:
+    """A lazy :class:`PoolSort` over ``scored``."""
+    return PoolSort(scored, priority, pool_size=pool_size, explore=explore, seed=seed, rescore=rescore)
+
+
+ALGORITHMS: dict[str, Callable[..., Iterator[Task]]] = {"ema": ema_filter, "window": window_sort, "pool": pool_sort}
 OPTIONS: dict[str, tuple[str, ...]] = {"ema": ("alpha", "slack", "max_skip", "rescore"),
-                                       "window": ("window", "explore", "seed", "rescore")}
+                                       "window": ("window", "explore", "seed", "rescore"),
+                                       "pool": ("pool_size", "explore", "seed", "rescore")}
 
 
 def sort_by(scored: Iterable[tuple[float, Task]], priority: Priority, algorithm: str = "ema", **kwargs: Any) -> Iterator[Task]:
