@@ -15,16 +15,24 @@ import traceback
 from collections import Counter, deque
 from typing import Any, Callable, Iterator
 
+from .answers import refused_answers
 from .db import Database
 from .errors import UserError
 from .hashing import set_hashes
-from .types import ANSWERS, Components, Task
+from .types import Components, Task
 
 ACCURACY_WINDOW = 50
 
 
 class AnswerError(UserError):
-    """An answer the recipe's ``validate_answer`` or the format refused; nothing was stored."""
+    """An answer the recipe's ``validate_answer`` or the format refused; nothing was stored.
+
+    ``refused`` lists each refused answer as ``{index, _task_hash, error}`` for the 400 body.
+    """
+
+    def __init__(self, message: str, refused: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.refused = refused or []
 
 
 class Controller:
@@ -274,14 +282,15 @@ class Controller:
 
         The database commit happens before this returns, so an acknowledged answer is never lost.
         """
+        refused = refused_answers(answers)
+        if refused:
+            first = refused[0]
+            raise AnswerError(f"{len(refused)} of {len(answers)} answers refused, nothing stored; "
+                              f"answer {first['index']}: {first['error']}", refused)
         session_id = self.session_name(session_id)
         validate = self.components.get("validate_answer")
         clean: list[Task] = []
         for i, task in enumerate(answers):
-            if not isinstance(task, dict) or task.get("answer") not in ANSWERS:
-                raise AnswerError(f"answer {i}: needs 'answer' set to one of {', '.join(ANSWERS)}")
-            if not isinstance(task.get("text", ""), str):
-                raise AnswerError(f"answer {i}: 'text' must be a string")
             if validate:
                 try:
                     validate(task)
