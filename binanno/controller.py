@@ -8,6 +8,7 @@ write answers: a request never waits for training.
 from __future__ import annotations
 
 import copy
+import json
 import sys
 import threading
 import time
@@ -53,13 +54,12 @@ class Controller:
         self.resend_after = float(settings.get("resend_after", 300))
         self._update: Callable[[list[Task]], Any] | None = components.get("update")
 
-        db.add_dataset(self.dataset, {"view_id": self.view_id})
         excluded = list(components.get("exclude") or [])
         # Without overlap, anything answered in this dataset by anyone is done; with overlap,
         # each session skips only what it answered itself (loaded when the session appears).
         self._done: set[int] = db.hashes(excluded + ([] if self.overlap else [self.dataset]), self.exclude_by)
         self._session_done: dict[str, set[int]] = {}
-        stored = db.stats(self.dataset)
+        stored = db.stats(self.dataset) if self.dataset in db else {"answers": {}}
         self.totals: Counter[str] = Counter(stored["answers"])
         self.session_counts: dict[str, Counter[str]] = {}
 
@@ -101,6 +101,8 @@ class Controller:
         else:
             with self._cond:
                 self._serving = True
+        # Only now: a start that fails on a bad input leaves no empty dataset behind.
+        self.db.add_dataset(self.dataset, {"view_id": self.view_id})
 
     def close(self) -> None:
         """Apply the answers still waiting for the model, stop the worker, run on_exit."""
@@ -190,6 +192,11 @@ class Controller:
             self._fail(f"The stream failed: {type(e).__name__}: {e}")
             return
         task = set_hashes(task)
+        try:  # a task the page can't be sent (NaN from a model, say) must not fail a fetch for the others
+            json.dumps(task, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            print(f"⚠ Skipped a question that isn't valid JSON ({e}): {str(task.get('text'))[:60]!r}", file=sys.stderr)
+            return
         with self._cond:
             key = task["_task_hash"] if self.exclude_by == "task" else task["_input_hash"]
             if task["_task_hash"] not in self._seen and key not in self._done:
