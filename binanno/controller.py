@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 from .answers import refused_answers
 from .db import Database
 from .errors import UserError
-from .hashing import set_hashes
+from .hashing import input_key, set_hashes, task_key
 from .types import Components, Task
 
 ACCURACY_WINDOW = 50
@@ -57,8 +57,8 @@ class Controller:
         excluded = list(components.get("exclude") or [])
         # Without overlap, anything answered in this dataset by anyone is done; with overlap,
         # each session skips only what it answered itself (loaded when the session appears).
-        self._done: set[int] = db.hashes(excluded + ([] if self.overlap else [self.dataset]), self.exclude_by)
-        self._session_done: dict[str, set[int]] = {}
+        self._done: set[str] = db.keys(excluded + ([] if self.overlap else [self.dataset]), self.exclude_by)
+        self._session_done: dict[str, set[str]] = {}
         stored = db.stats(self.dataset) if self.dataset in db else {"answers": {}}
         self.totals: Counter[str] = Counter(stored["answers"])
         self.session_counts: dict[str, Counter[str]] = {}
@@ -66,9 +66,9 @@ class Controller:
         self._cond = threading.Condition()
         self._log: deque[Task] = deque()
         self._offset = 0  # how many tasks were dropped from the front of the log
-        self._seen: set[int] = set()
+        self._seen: set[str] = set()  # task keys (binanno.hashing): 32-bit hashes collide
         self._cursors: dict[str, int] = {}
-        self._sent: dict[str, dict[int, tuple[float, Task]]] = {}
+        self._sent: dict[str, dict[str, tuple[float, Task]]] = {}
         self._pending: list[Task] = []
         self._exhausted = False
         self.error: str | None = None
@@ -76,7 +76,7 @@ class Controller:
         self.updates = 0
         self.last_update: Any = None
         self._accuracy: deque[bool] = deque(maxlen=ACCURACY_WINDOW)
-        self._recorded: set[tuple[str, int]] = set()
+        self._recorded: set[tuple[str, str]] = set()
         self._stopping = False
         self._busy = False
         self._iter: Iterator[Task] = iter(components["stream"])
@@ -171,7 +171,7 @@ class Controller:
         for _ in unsent:
             self._log.pop()
         for task in unsent:
-            self._seen.discard(task["_task_hash"])
+            self._seen.discard(task_key(task))
         if unsent and self.error is None:
             self._exhausted = False  # the sorter holds them again, so the stream has more
         return unsent
@@ -198,9 +198,9 @@ class Controller:
             print(f"⚠ Skipped a question that isn't valid JSON ({e}): {str(task.get('text'))[:60]!r}", file=sys.stderr)
             return
         with self._cond:
-            key = task["_task_hash"] if self.exclude_by == "task" else task["_input_hash"]
-            if task["_task_hash"] not in self._seen and key not in self._done:
-                self._seen.add(task["_task_hash"])
+            key = self._key(task)
+            if task_key(task) not in self._seen and key not in self._done:
+                self._seen.add(task_key(task))
                 self._log.append(task)
                 self._cond.notify_all()
 
@@ -223,13 +223,16 @@ class Controller:
             self._sent[session_id] = {}
             self.session_counts[session_id] = Counter()
             if self.overlap:
-                self._session_done[session_id] = self.db.hashes([self.dataset], self.exclude_by, session_id=session_id)
+                self._session_done[session_id] = self.db.keys([self.dataset], self.exclude_by, session_id=session_id)
         key = session_id if self.overlap else ""
         self._cursors.setdefault(key, self._offset)
         return key
 
+    def _key(self, task: Task) -> str:
+        return task_key(task) if self.exclude_by == "task" else input_key(task)
+
     def _skip(self, task: Task, session_id: str) -> bool:
-        key = task["_task_hash"] if self.exclude_by == "task" else task["_input_hash"]
+        key = self._key(task)
         if key in self._done:
             return True
         return self.overlap and key in self._session_done[session_id]
@@ -245,9 +248,9 @@ class Controller:
             key = self._session(session_id)
             sent = self._sent[session_id]
             tasks: list[Task] = []
-            for task_hash, (when, task) in list(sent.items()):
+            for key_sent, (when, task) in list(sent.items()):
                 if len(tasks) < self.batch_size and now - when > self.resend_after:
-                    sent[task_hash] = (now, task)
+                    sent[key_sent] = (now, task)
                     tasks.append(task)
             deadline = now + wait
             while len(tasks) < self.batch_size:
@@ -255,8 +258,8 @@ class Controller:
                 if position < len(self._log):
                     task = self._log[position]
                     self._cursors[key] += 1
-                    if not self._skip(task, session_id) and task["_task_hash"] not in sent:
-                        sent[task["_task_hash"]] = (now, task)
+                    if not self._skip(task, session_id) and task_key(task) not in sent:
+                        sent[task_key(task)] = (now, task)
                         tasks.append(task)
                     continue
                 if self._exhausted or tasks:
@@ -313,13 +316,13 @@ class Controller:
         with self._cond:
             self._session(session_id)
             for task in for_model:
-                self._sent[session_id].pop(task["_task_hash"], None)
-                if (session_id, task["_task_hash"]) in self._recorded:
+                self._sent[session_id].pop(task_key(task), None)
+                if (session_id, task_key(task)) in self._recorded:
                     continue  # a re-sent batch: stored again harmlessly, counted and learned from once
-                self._recorded.add((session_id, task["_task_hash"]))
+                self._recorded.add((session_id, task_key(task)))
                 self.totals[task["answer"]] += 1
                 self.session_counts[session_id][task["answer"]] += 1
-                key = task["_task_hash"] if self.exclude_by == "task" else task["_input_hash"]
+                key = self._key(task)
                 (self._session_done[session_id] if self.overlap else self._done).add(key)
                 score = (task.get("meta") or {}).get("score")
                 if isinstance(score, (int, float)) and task["answer"] != "ignore":

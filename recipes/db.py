@@ -55,8 +55,12 @@ def db_in(dataset: str, source: str, answer: str | None = None, skip_invalid: bo
             task["answer"] = "accept"
         tasks.append(task)
     db = connect()
-    count = db.add_answers(dataset, tasks)
-    print(f"✔ Imported {count} answers into '{dataset}'")
+    before = db.count(dataset) if dataset in db else 0
+    db.add_answers(dataset, tasks)
+    # What is stored, not what was read: a task answered twice by one session is one row.
+    stored = db.count(dataset) - before
+    same = f" ({len(tasks) - stored} replaced an answer to the same task by the same session)" if stored < len(tasks) else ""
+    print(f"✔ Imported {len(tasks)} answers into '{dataset}': {stored} new rows{same}")
 
 
 @command(

@@ -12,7 +12,7 @@ from typing import IO, Any, Callable, Iterator
 
 from ..answers import unstorable
 from ..errors import InvalidInput, UserError
-from ..hashing import set_hashes
+from ..hashing import set_hashes, task_key
 from ..types import Task
 
 LOADERS = ("jsonl", "json", "csv", "tsv", "txt")
@@ -242,7 +242,7 @@ def get_stream(
 
 def _stream(f: IO[bytes], name: str, reader: Callable[[IO[bytes], str], Iterator[tuple[int, Any]]], rehash: bool,
             dedup: bool, skip_invalid: bool, skipped: SkipCounter) -> Iterator[Task]:
-    seen: set[int] = set()
+    seen: set[str] = set()
     with f:
         for line, raw in reader(f, name):
             try:
@@ -255,9 +255,10 @@ def _stream(f: IO[bytes], name: str, reader: Callable[[IO[bytes], str], Iterator
                 continue
             task = set_hashes(task, overwrite=rehash)
             if dedup:
-                if task["_task_hash"] in seen:
+                key = task_key(task)  # not the 32-bit hash: two texts may share one
+                if key in seen:
                     continue
-                seen.add(task["_task_hash"])
+                seen.add(key)
             yield task
     if skipped.count:
         print(f"Skipped {skipped.count} invalid record(s) in {name} (first: {skipped.first})", file=sys.stderr)
