@@ -23,6 +23,7 @@ from .hashing import input_key, set_hashes, task_key
 from .types import Components, Task
 
 ACCURACY_WINDOW = 50
+STORE_CHUNK = 500  # answers per transaction
 
 
 class AnswerError(UserError):
@@ -135,7 +136,8 @@ class Controller:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._stopping or bool(self._pending) or self._wants_more())
-                batch, self._pending = self._pending, []
+                # batch_size at a time: 40,000 answers at once would be one update of minutes.
+                batch, self._pending = self._pending[:self.batch_size], self._pending[self.batch_size:]
                 if not batch and self._stopping:
                     return
                 self._busy = bool(batch)
@@ -312,7 +314,9 @@ class Controller:
             clean.append(task)
         for_model = copy.deepcopy(clean)
         to_store = self.components["before_db"](clean) if self.components.get("before_db") else clean
-        stored = self.db.add_answers(self.dataset, to_store, session_id=session_id)
+        # In chunks of their own transactions, so that a huge batch doesn't hold the write lock
+        # (and every other session's save) for seconds.
+        stored = self.db.add_answers(self.dataset, to_store, session_id=session_id, chunk_size=STORE_CHUNK)
         with self._cond:
             self._session(session_id)
             for task in for_model:

@@ -137,10 +137,13 @@ class Database:
         return count
 
     # answers
-    def add_answers(self, name: str, answers: Iterable[Task], session_id: str | None = None) -> int:
+    def add_answers(self, name: str, answers: Iterable[Task], session_id: str | None = None,
+                    chunk_size: int | None = None) -> int:
         """Store answers in one transaction, committed when this returns; returns the count.
 
         Storing the same task again for the same session replaces it, so retries are safe.
+        With ``chunk_size``, each chunk is a transaction of its own, and other writers get the
+        lock between chunks.
         """
         rows = []
         now = int(time.time())
@@ -161,16 +164,19 @@ class Database:
         if not rows:
             self.add_dataset(name)
             return 0
-        with self._write_lock, self.db.atomic():
-            dataset, _ = self.Dataset.get_or_create(name=name, defaults={"created": now, "meta": "{}"})
-            for row in rows:
-                row["dataset"] = dataset.id
-            for i in range(0, len(rows), 200):
-                (self.Example.insert_many(rows[i:i + 200])
-                 .on_conflict(conflict_target=[self.Example.dataset, self.Example.task_key, self.Example.session_id],
-                              update={self.Example.answer: pw.EXCLUDED.answer, self.Example.content: pw.EXCLUDED.content,
-                                      self.Example.timestamp: pw.EXCLUDED.timestamp})
-                 .execute())
+        step = chunk_size or len(rows)
+        for start in range(0, len(rows), step):
+            with self._write_lock, self.db.atomic():
+                dataset, _ = self.Dataset.get_or_create(name=name, defaults={"created": now, "meta": "{}"})
+                chunk = rows[start:start + step]
+                for row in chunk:
+                    row["dataset"] = dataset.id
+                for i in range(0, len(chunk), 200):
+                    (self.Example.insert_many(chunk[i:i + 200])
+                     .on_conflict(conflict_target=[self.Example.dataset, self.Example.task_key, self.Example.session_id],
+                                  update={self.Example.answer: pw.EXCLUDED.answer, self.Example.content: pw.EXCLUDED.content,
+                                          self.Example.timestamp: pw.EXCLUDED.timestamp})
+                     .execute())
         return len(rows)
 
     def get_answers(self, name: str, answer: str | None = None) -> Iterator[Task]:

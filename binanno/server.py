@@ -44,9 +44,27 @@ class BasicAuth:
         await self.app(scope, receive, send)
 
 
-async def _body(request: Request) -> dict[str, Any]:
+class TooLarge(Exception):
+    """A request body over the ``max_request_size`` setting."""
+
+
+async def _read(request: Request, limit: int) -> bytes:
+    # Stop at the limit instead of buffering whatever a client sends.
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _body(request: Request, limit: int) -> dict[str, Any]:
     # sendBeacon posts text/plain, so parse the body whatever its content type says.
-    raw = await request.body()
+    raw = await _read(request, limit)
     try:
         data = json.loads(raw or b"{}")
     except (ValueError, RecursionError):  # also bad UTF-8, 5,000-digit numbers and deep nesting
@@ -64,6 +82,11 @@ def _refusal(error: AnswerError) -> JSONResponse:
     return JSONResponse({"error": str(error), "refused": error.refused}, 400)
 
 
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"error": f"the request is over {limit:,} bytes (the max_request_size setting): send fewer "
+                                  "answers per request, or import a file with db-in", "refused": []}, 413)
+
+
 def create_app(controller: Controller, environ: Mapping[str, str] | None = None, lifespan: bool = True) -> Starlette:
     """A Starlette app serving ``controller``; basic auth from ``BINANNO_BASIC_AUTH_USER/PASS``."""
     import os
@@ -72,6 +95,7 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
     templates = Jinja2Templates(directory=str(asset_dir("templates")))
     settings = controller.settings
     public = {k: settings[k] for k in PUBLIC_SETTINGS if k in settings}
+    limit = int(settings.get("max_request_size") or 4_000_000)
 
     def payload(session_id: str | None) -> dict[str, Any]:
         return {"progress": controller.progress(), "status": controller.status(session_id)}
@@ -88,9 +112,11 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
 
     async def get_session_questions(request: Request) -> Response:
         try:
-            data = await _body(request)
+            data = await _body(request, limit)
         except AnswerError as e:
             return _refusal(e)
+        except TooLarge:
+            return _too_large(limit)
         session_id = controller.session_name(data.get("session_id"))
         # Ready questions are served on the event loop: each hand-off to a thread can wait for the
         # GIL while the model worker trains (p50 ~6 ms more). Only a wait for the model goes to a thread.
@@ -101,7 +127,7 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
 
     async def give_answers(request: Request) -> Response:
         try:
-            data = await _body(request)
+            data = await _body(request, limit)
             answers = data.get("answers")
             if not isinstance(answers, list):
                 raise AnswerError("expected {'answers': [...], 'session_id': ...}")
@@ -109,6 +135,8 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
             stored = await run_in_threadpool(controller.receive_answers, answers, session_id)
         except AnswerError as e:
             return _refusal(e)
+        except TooLarge:
+            return _too_large(limit)
         return JSONResponse({"stored": stored, **payload(session_id)})
 
     async def status(request: Request) -> Response:
