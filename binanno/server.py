@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import __version__
 from .controller import AnswerError, Controller
 from .paths import asset_dir
+from .security import SameOrigin, allowed_hostnames
 
 # Settings the page may see; the database URL, for one, stays on the server.
 PUBLIC_SETTINGS = ("batch_size", "history_size", "feed_overlap", "title", "labels", "instructions", "exclusive")
@@ -87,8 +88,12 @@ def _too_large(limit: int) -> JSONResponse:
                                   "answers per request, or import a file with db-in", "refused": []}, 413)
 
 
-def create_app(controller: Controller, environ: Mapping[str, str] | None = None, lifespan: bool = True) -> Starlette:
-    """A Starlette app serving ``controller``; basic auth from ``BINANNO_BASIC_AUTH_USER/PASS``."""
+def create_app(controller: Controller, environ: Mapping[str, str] | None = None, lifespan: bool = True,
+               hostnames: set[str] | None = None) -> Starlette:
+    """A Starlette app serving ``controller``; basic auth from ``BINANNO_BASIC_AUTH_USER/PASS``.
+
+    ``hostnames``: the Host names it answers to (``serve`` passes the ones it listens on); None: any.
+    """
     import os
 
     environ = os.environ if environ is None else environ
@@ -147,7 +152,7 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
         yield
         await run_in_threadpool(controller.close)
 
-    middleware = []
+    middleware = [Middleware(SameOrigin, hostnames=hostnames)]
     user, password = environ.get("BINANNO_BASIC_AUTH_USER"), environ.get("BINANNO_BASIC_AUTH_PASS")
     if user and password:
         middleware.append(Middleware(BasicAuth, user=user, password=password))
@@ -187,7 +192,8 @@ def serve(components: Any, settings: dict[str, Any]) -> None:
     print(f"✨ Starting the web server at http://{host}:{port} ...\nOpen the app in your browser and start annotating! (Ctrl+C to stop)", flush=True)
     # The controller is closed here rather than in a lifespan hook: uvicorn re-raises Ctrl+C
     # after its own shutdown, and the pending model updates and on_exit must run either way.
-    server = uvicorn.Server(uvicorn.Config(create_app(controller, lifespan=False), host=host, port=port,
+    app = create_app(controller, lifespan=False, hostnames=allowed_hostnames(host, str(settings.get("allowed_hosts") or "").split(",")))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port,
                                            log_level="warning", lifespan="off", timeout_graceful_shutdown=3))
     try:
         server.run()
