@@ -13,6 +13,7 @@ from . import __version__
 from .config import SETTINGS, home, resolve
 from .errors import UserError
 from .registry import Recipe, all_recipes, get_recipe, load_file
+from .terminal import printable
 
 # Settings that every server recipe takes as flags; `db` applies to commands too.
 SERVER_FLAGS = ("host", "port", "batch_size", "feed_overlap", "history_size", "lookahead")
@@ -141,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except UserError as e:
-        print(f"✘ {e}", file=sys.stderr)
+        print(f"✘ {printable(e)}", file=sys.stderr)  # one line, whatever a file or name held
         return 1
     except KeyboardInterrupt:
         return 130

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
 from .controller import AnswerError, Controller
+from .errors import UserError
 from .paths import asset_dir
 from .security import SameOrigin, allowed_hostnames
 
@@ -33,16 +34,35 @@ class BasicAuth:
 
     def __init__(self, app: ASGIApp, user: str, password: str) -> None:
         self.app = app
-        self.expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.expected = f"{user}:{password}".encode()
+
+    def allowed(self, header: bytes) -> bool:
+        scheme, _, credentials = header.partition(b" ")
+        if scheme.lower() != b"basic":  # the scheme is case-insensitive (RFC 7617)
+            return False
+        try:
+            given = base64.b64decode(credentials.strip(), validate=True)
+        except ValueError:  # binascii.Error: not base64 (a byte 0xff, say)
+            return False
+        return secrets.compare_digest(given, self.expected)  # bytes: any byte compares, none raises
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            header = dict(scope["headers"]).get(b"authorization", b"").decode("latin1")
-            if not secrets.compare_digest(header, self.expected):
-                response = Response("Authentication required", 401, {"WWW-Authenticate": 'Basic realm="binanno"'})
-                await response(scope, receive, send)
-                return
+        if scope["type"] == "http" and not self.allowed(dict(scope["headers"]).get(b"authorization", b"")):
+            response = Response("Authentication required", 401, {"WWW-Authenticate": 'Basic realm="binanno"'})
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
+
+
+def basic_auth(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The configured basic-auth user and password; half a pair is an error, not silently no auth."""
+    user, password = environ.get("BINANNO_BASIC_AUTH_USER"), environ.get("BINANNO_BASIC_AUTH_PASS")
+    if bool(user) != bool(password):
+        given, missing = ("BINANNO_BASIC_AUTH_USER", "BINANNO_BASIC_AUTH_PASS") if user else ("BINANNO_BASIC_AUTH_PASS", "BINANNO_BASIC_AUTH_USER")
+        raise UserError(f"{given} is set but {missing} is not: set both for basic auth, or neither")
+    if user and ":" in user:
+        raise UserError("BINANNO_BASIC_AUTH_USER can't contain ':' (basic auth splits user and password there)")
+    return (user, password) if user and password else None
 
 
 class TooLarge(Exception):
@@ -153,9 +173,9 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
         await run_in_threadpool(controller.close)
 
     middleware = [Middleware(SameOrigin, hostnames=hostnames)]
-    user, password = environ.get("BINANNO_BASIC_AUTH_USER"), environ.get("BINANNO_BASIC_AUTH_PASS")
-    if user and password:
-        middleware.append(Middleware(BasicAuth, user=user, password=password))
+    auth = basic_auth(environ)
+    if auth:
+        middleware.append(Middleware(BasicAuth, user=auth[0], password=auth[1]))
     routes = [
         Route("/", index),
         Route("/project", project),
@@ -170,12 +190,14 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
 def serve(components: Any, settings: dict[str, Any]) -> None:
     """Start the controller and the web server; Ctrl+C applies pending updates and exits cleanly."""
     import gc
+    import os
 
     import uvicorn
 
     from .config import home
     from .db import Database
 
+    basic_auth(os.environ)  # half a pair is reported before anything starts
     db = Database(settings.get("db") or home() / "binanno.db")
     controller = Controller(components, db, settings)
     try:

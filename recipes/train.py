@@ -24,6 +24,7 @@ def train(output: str, ner: list[str] | None = None, base_model: str | None = No
     on its answers: an accepted span the model predicts is a true positive, one it misses a
     false negative, a rejected span it predicts a false positive.
     """
+    from binanno.terminal import printable
     from binanno.training import format_scores, train_ner
 
     if not ner:
@@ -33,4 +34,4 @@ def train(output: str, ner: list[str] | None = None, base_model: str | None = No
     db = connect()
     answers = [task for name in ner for task in db.get_answers(name)]
     scores = train_ner(answers, output, base_model=base_model, labels=label, eval_split=eval_split, n_iter=n_iter, seed=seed)
-    print(format_scores(scores))
+    print(printable(format_scores(scores), keep_newlines=True))  # labels come from the answers
