@@ -80,6 +80,7 @@ class Controller:
         self._recorded: set[tuple[str, str]] = set()
         self._stopping = False
         self._busy = False
+        self._learning = 0  # answers in the update that is running
         self._iter: Iterator[Task] = iter(components["stream"])
         self._worker = threading.Thread(target=self._run, name="binanno-worker", daemon=True)
 
@@ -118,6 +119,11 @@ class Controller:
     def _idle(self) -> bool:
         return not self._pending and not self._busy and not self._wants_more()
 
+    def unlearnt(self) -> int:
+        """Answers stored but not yet learnt from: waiting for the model, or in the update that runs."""
+        with self._cond:
+            return len(self._pending) + self._learning
+
     def wait_idle(self, timeout: float = 600.0) -> bool:
         """Block until every answer received is learnt from and the look-ahead is full (or the
         stream has ended); False on timeout. While idle the worker touches neither stream nor model,
@@ -141,6 +147,7 @@ class Controller:
                 if not batch and self._stopping:
                     return
                 self._busy = bool(batch)
+                self._learning = len(batch)
             if batch:
                 self._apply_update(batch)
                 continue
@@ -157,6 +164,7 @@ class Controller:
             self.last_update = result
             unsent = self._take_back_unsent()
             self._busy = False
+            self._learning = 0
             self._cond.notify_all()
         if unsent:
             self._iter.give_back(unsent)  # type: ignore[attr-defined]  # only this thread touches the stream

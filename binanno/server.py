@@ -23,6 +23,7 @@ from .controller import AnswerError, Controller
 from .errors import UserError
 from .paths import asset_dir
 from .security import SameOrigin, allowed_hostnames
+from .shutdown import close_patiently, sigterm_as_ctrl_c
 
 # Settings the page may see; the database URL, for one, stays on the server.
 PUBLIC_SETTINGS = ("batch_size", "history_size", "feed_overlap", "title", "labels", "instructions", "exclusive")
@@ -218,12 +219,15 @@ def serve(components: Any, settings: dict[str, Any]) -> None:
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port,
                                            log_level="warning", lifespan="off", timeout_graceful_shutdown=3))
     try:
-        server.run()
+        with sigterm_as_ctrl_c():
+            server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        controller.close()
-        db.close()
+        try:
+            close_patiently(controller)
+        finally:
+            db.close()
     status = controller.status()
     print(f"\n✔ Saved answers to '{controller.dataset}': {status['accept']} accept, {status['reject']} reject, "
           f"{status['ignore']} ignore ({status['answered']} in total)", flush=True)
