@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import inspect
 import os
 import socket
@@ -13,6 +14,7 @@ from . import __version__
 from .config import SETTINGS, home, resolve
 from .errors import UserError
 from .registry import Recipe, all_recipes, get_recipe, load_file
+from .terminal import printable
 
 # Settings that every server recipe takes as flags; `db` applies to commands too.
 SERVER_FLAGS = ("host", "port", "batch_size", "feed_overlap", "history_size", "lookahead")
@@ -97,6 +99,10 @@ def check_port(host: str, port: int) -> None:
         try:
             sock.bind((host, port))
         except OSError as e:
+            # A taken port and a host this machine doesn't have need different fixes.
+            if isinstance(e, socket.gaierror) or e.errno == errno.EADDRNOTAVAIL:
+                raise UserError(f"Can't listen on {host}:{port} ({e.strerror}): pass another --host (127.0.0.1 for this "
+                                "machine only, 0.0.0.0 for every interface) or set BINANNO_HOST") from None
             raise UserError(f"Can't listen on {host}:{port} ({e.strerror}): pass another --port or set BINANNO_PORT") from None
 
 
@@ -124,7 +130,7 @@ def run(argv: Sequence[str]) -> int:
     if entry.is_command:
         entry(**kwargs)
         return 0
-    check_port(early["host"], early["port"])
+    # The recipe first: a missing model or file is the error to fix before a taken port.
     components = entry(**kwargs)
     if components is None:
         return 0
@@ -132,7 +138,9 @@ def run(argv: Sequence[str]) -> int:
         raise UserError(f"Recipe '{entry.name}' returned {type(components).__name__}: a recipe returns a dict of components")
     from .server import serve
 
-    serve(components, resolve(components.get("config"), cli=cli_settings))
+    settings = resolve(components.get("config"), cli=cli_settings)
+    check_port(settings["host"], settings["port"])
+    serve(components, settings)
     return 0
 
 
@@ -141,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except UserError as e:
-        print(f"✘ {e}", file=sys.stderr)
+        print(f"✘ {printable(e)}", file=sys.stderr)  # one line, whatever a file or name held
         return 1
     except KeyboardInterrupt:
         return 130

@@ -50,6 +50,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("lookahead", 64, int, "Questions scored ahead of the annotator, so requests never wait for the model"),
     Setting("exclude_by", "task", str, "Skip questions already answered: 'task' (same question) or 'input' (same text)"),
     Setting("resend_after", 300, int, "Seconds after which a question sent but not answered is offered again"),
+    Setting("allowed_hosts", "", str, "Other host names the page may be opened as (comma-separated; * for any), beside host"),
+    Setting("max_request_size", 4_000_000, int, "Largest request body in bytes; a larger one is refused with a 413"),
     Setting("title", "binanno", str, "Page title"),
     Setting("beam_width", 16, int, "ner.teach: analyses kept per sentence when scoring candidate entities"),
     Setting("beam_density", 0.0001, float, "ner.teach: drop analyses below this share of the best one's probability"),

@@ -8,6 +8,7 @@ write answers: a request never waits for training.
 from __future__ import annotations
 
 import copy
+import json
 import sys
 import threading
 import time
@@ -15,12 +16,14 @@ import traceback
 from collections import Counter, deque
 from typing import Any, Callable, Iterator
 
+from .answers import refused_answers
 from .db import Database
 from .errors import UserError
-from .hashing import set_hashes
-from .types import ANSWERS, Components, Task
+from .hashing import input_key, set_hashes, task_key
+from .types import Components, Task
 
 ACCURACY_WINDOW = 50
+STORE_CHUNK = 500  # answers per transaction
 
 
 class AnswerError(UserError):
@@ -53,22 +56,21 @@ class Controller:
         self.resend_after = float(settings.get("resend_after", 300))
         self._update: Callable[[list[Task]], Any] | None = components.get("update")
 
-        db.add_dataset(self.dataset, {"view_id": self.view_id})
         excluded = list(components.get("exclude") or [])
         # Without overlap, anything answered in this dataset by anyone is done; with overlap,
         # each session skips only what it answered itself (loaded when the session appears).
-        self._done: set[int] = db.hashes(excluded + ([] if self.overlap else [self.dataset]), self.exclude_by)
-        self._session_done: dict[str, set[int]] = {}
-        stored = db.stats(self.dataset)
+        self._done: set[str] = db.keys(excluded + ([] if self.overlap else [self.dataset]), self.exclude_by)
+        self._session_done: dict[str, set[str]] = {}
+        stored = db.stats(self.dataset) if self.dataset in db else {"answers": {}}
         self.totals: Counter[str] = Counter(stored["answers"])
         self.session_counts: dict[str, Counter[str]] = {}
 
         self._cond = threading.Condition()
         self._log: deque[Task] = deque()
         self._offset = 0  # how many tasks were dropped from the front of the log
-        self._seen: set[int] = set()
+        self._seen: set[str] = set()  # task keys (binanno.hashing): 32-bit hashes collide
         self._cursors: dict[str, int] = {}
-        self._sent: dict[str, dict[int, tuple[float, Task]]] = {}
+        self._sent: dict[str, dict[str, tuple[float, Task]]] = {}
         self._pending: list[Task] = []
         self._exhausted = False
         self.error: str | None = None
@@ -76,9 +78,10 @@ class Controller:
         self.updates = 0
         self.last_update: Any = None
         self._accuracy: deque[bool] = deque(maxlen=ACCURACY_WINDOW)
-        self._recorded: set[tuple[str, int]] = set()
+        self._recorded: set[tuple[str, str]] = set()
         self._stopping = False
         self._busy = False
+        self._learning = 0  # answers in the update that is running
         self._iter: Iterator[Task] = iter(components["stream"])
         self._worker = threading.Thread(target=self._run, name="binanno-worker", daemon=True)
 
@@ -101,6 +104,8 @@ class Controller:
         else:
             with self._cond:
                 self._serving = True
+        # Only now: a start that fails on a bad input leaves no empty dataset behind.
+        self.db.add_dataset(self.dataset, {"view_id": self.view_id})
 
     def close(self) -> None:
         """Apply the answers still waiting for the model, stop the worker, run on_exit."""
@@ -114,6 +119,11 @@ class Controller:
 
     def _idle(self) -> bool:
         return not self._pending and not self._busy and not self._wants_more()
+
+    def unlearnt(self) -> int:
+        """Answers stored but not yet learnt from: waiting for the model, or in the update that runs."""
+        with self._cond:
+            return len(self._pending) + self._learning
 
     def wait_idle(self, timeout: float = 600.0) -> bool:
         """Block until every answer received is learnt from and the look-ahead is full (or the
@@ -133,10 +143,12 @@ class Controller:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._stopping or bool(self._pending) or self._wants_more())
-                batch, self._pending = self._pending, []
+                # batch_size at a time: 40,000 answers at once would be one update of minutes.
+                batch, self._pending = self._pending[:self.batch_size], self._pending[self.batch_size:]
                 if not batch and self._stopping:
                     return
                 self._busy = bool(batch)
+                self._learning = len(batch)
             if batch:
                 self._apply_update(batch)
                 continue
@@ -153,6 +165,7 @@ class Controller:
             self.last_update = result
             unsent = self._take_back_unsent()
             self._busy = False
+            self._learning = 0
             self._cond.notify_all()
         if unsent:
             self._iter.give_back(unsent)  # type: ignore[attr-defined]  # only this thread touches the stream
@@ -169,7 +182,7 @@ class Controller:
         for _ in unsent:
             self._log.pop()
         for task in unsent:
-            self._seen.discard(task["_task_hash"])
+            self._seen.discard(task_key(task))
         if unsent and self.error is None:
             self._exhausted = False  # the sorter holds them again, so the stream has more
         return unsent
@@ -190,10 +203,15 @@ class Controller:
             self._fail(f"The stream failed: {type(e).__name__}: {e}")
             return
         task = set_hashes(task)
+        try:  # a task the page can't be sent (NaN from a model, say) must not fail a fetch for the others
+            json.dumps(task, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            print(f"⚠ Skipped a question that isn't valid JSON ({e}): {str(task.get('text'))[:60]!r}", file=sys.stderr)
+            return
         with self._cond:
-            key = task["_task_hash"] if self.exclude_by == "task" else task["_input_hash"]
-            if task["_task_hash"] not in self._seen and key not in self._done:
-                self._seen.add(task["_task_hash"])
+            key = self._key(task)
+            if task_key(task) not in self._seen and key not in self._done:
+                self._seen.add(task_key(task))
                 self._log.append(task)
                 self._cond.notify_all()
 
@@ -216,13 +234,16 @@ class Controller:
             self._sent[session_id] = {}
             self.session_counts[session_id] = Counter()
             if self.overlap:
-                self._session_done[session_id] = self.db.hashes([self.dataset], self.exclude_by, session_id=session_id)
+                self._session_done[session_id] = self.db.keys([self.dataset], self.exclude_by, session_id=session_id)
         key = session_id if self.overlap else ""
         self._cursors.setdefault(key, self._offset)
         return key
 
+    def _key(self, task: Task) -> str:
+        return task_key(task) if self.exclude_by == "task" else input_key(task)
+
     def _skip(self, task: Task, session_id: str) -> bool:
-        key = task["_task_hash"] if self.exclude_by == "task" else task["_input_hash"]
+        key = self._key(task)
         if key in self._done:
             return True
         return self.overlap and key in self._session_done[session_id]
@@ -238,9 +259,9 @@ class Controller:
             key = self._session(session_id)
             sent = self._sent[session_id]
             tasks: list[Task] = []
-            for task_hash, (when, task) in list(sent.items()):
+            for key_sent, (when, task) in list(sent.items()):
                 if len(tasks) < self.batch_size and now - when > self.resend_after:
-                    sent[task_hash] = (now, task)
+                    sent[key_sent] = (now, task)
                     tasks.append(task)
             deadline = now + wait
             while len(tasks) < self.batch_size:
@@ -248,8 +269,8 @@ class Controller:
                 if position < len(self._log):
                     task = self._log[position]
                     self._cursors[key] += 1
-                    if not self._skip(task, session_id) and task["_task_hash"] not in sent:
-                        sent[task["_task_hash"]] = (now, task)
+                    if not self._skip(task, session_id) and task_key(task) not in sent:
+                        sent[task_key(task)] = (now, task)
                         tasks.append(task)
                     continue
                 if self._exhausted or tasks:
@@ -282,16 +303,16 @@ class Controller:
 
         The database commit happens before this returns, so an acknowledged answer is never lost.
         """
+        # Every answer is checked (the task format, then the recipe's validate_answer) before any is
+        # stored, so one reply names all the refused ones and nothing of a refused batch is kept.
+        refused = refused_answers(answers)
+        bad = {r["index"] for r in refused}
         session_id = self.session_name(session_id)
         validate = self.components.get("validate_answer")
         clean: list[Task] = []
-        refused: list[dict[str, Any]] = []
-        # Every answer is checked before any is stored, so one reply names all the refused ones.
         for i, task in enumerate(answers):
-            if not isinstance(task, dict) or task.get("answer") not in ANSWERS:
-                raise AnswerError(f"answer {i}: needs 'answer' set to one of {', '.join(ANSWERS)}")
-            if not isinstance(task.get("text", ""), str):
-                raise AnswerError(f"answer {i}: 'text' must be a string")
+            if i in bad:
+                continue
             if validate:
                 try:
                     validate(task)
@@ -303,22 +324,25 @@ class Controller:
             task.setdefault("_timestamp", int(time.time()))
             clean.append(task)
         if refused:
+            refused.sort(key=lambda r: r["index"])
             first = refused[0]
             more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
             raise AnswerError(f"answer {first['index']} was refused: {first['error']}{more}", refused)
         for_model = copy.deepcopy(clean)
         to_store = self.components["before_db"](clean) if self.components.get("before_db") else clean
-        stored = self.db.add_answers(self.dataset, to_store, session_id=session_id)
+        # In chunks of their own transactions, so that a huge batch doesn't hold the write lock
+        # (and every other session's save) for seconds.
+        stored = self.db.add_answers(self.dataset, to_store, session_id=session_id, chunk_size=STORE_CHUNK)
         with self._cond:
             self._session(session_id)
             for task in for_model:
-                self._sent[session_id].pop(task["_task_hash"], None)
-                if (session_id, task["_task_hash"]) in self._recorded:
+                self._sent[session_id].pop(task_key(task), None)
+                if (session_id, task_key(task)) in self._recorded:
                     continue  # a re-sent batch: stored again harmlessly, counted and learned from once
-                self._recorded.add((session_id, task["_task_hash"]))
+                self._recorded.add((session_id, task_key(task)))
                 self.totals[task["answer"]] += 1
                 self.session_counts[session_id][task["answer"]] += 1
-                key = task["_task_hash"] if self.exclude_by == "task" else task["_input_hash"]
+                key = self._key(task)
                 (self._session_done[session_id] if self.overlap else self._done).add(key)
                 score = (task.get("meta") or {}).get("score")
                 if isinstance(score, (int, float)) and task["answer"] != "ignore":

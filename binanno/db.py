@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import threading
 import time
 from collections import Counter
@@ -14,7 +15,7 @@ import peewee as pw
 from playhouse.db_url import connect
 
 from .errors import UserError
-from .hashing import set_hashes
+from .hashing import input_key, set_hashes, task_key
 from .types import ANSWERS, Task
 
 proxy = pw.DatabaseProxy()
@@ -40,6 +41,9 @@ class Example(_Base):
     dataset = pw.ForeignKeyField(Dataset, backref="examples", on_delete="CASCADE")
     input_hash = pw.BigIntegerField(index=True)
     task_hash = pw.BigIntegerField(index=True)
+    # The stored identity: 128-bit keys (binanno.hashing), as Prodigy's 32-bit hashes collide.
+    input_key = pw.CharField(default="")
+    task_key = pw.CharField(default="")
     session_id = pw.CharField(default="")
     answer = pw.CharField()
     timestamp = pw.IntegerField()
@@ -47,7 +51,7 @@ class Example(_Base):
 
     class Meta:
         # A re-sent batch (after a lost response) overwrites instead of duplicating.
-        indexes = ((("dataset", "task_hash", "session_id"), True),)
+        indexes = ((("dataset", "task_key", "session_id"), True),)
 
 
 def open_database(target: str | Path) -> pw.Database:
@@ -94,7 +98,9 @@ class Database:
         self._write_lock = threading.Lock()
         try:
             self.db.connect(reuse_if_open=True)
-            self.db.create_tables([self.Dataset, self.Example], safe=True)
+            with self._write_lock, self.db.atomic():
+                migrate_keys(self.db, self.Example)
+                self.db.create_tables([self.Dataset, self.Example], safe=True)
         except pw.DatabaseError as e:  # also "file is not a database"
             raise UserError(f"Can't open database '{target}': {e}: pass another --db") from None
 
@@ -135,10 +141,13 @@ class Database:
         return count
 
     # answers
-    def add_answers(self, name: str, answers: Iterable[Task], session_id: str | None = None) -> int:
+    def add_answers(self, name: str, answers: Iterable[Task], session_id: str | None = None,
+                    chunk_size: int | None = None) -> int:
         """Store answers in one transaction, committed when this returns; returns the count.
 
         Storing the same task again for the same session replaces it, so retries are safe.
+        With ``chunk_size``, each chunk is a transaction of its own, and other writers get the
+        lock between chunks.
         """
         rows = []
         now = int(time.time())
@@ -151,6 +160,7 @@ class Database:
             task.setdefault("_timestamp", now)
             rows.append({
                 "input_hash": task["_input_hash"], "task_hash": task["_task_hash"],
+                "input_key": input_key(task), "task_key": task_key(task),
                 "session_id": session, "answer": task["answer"], "timestamp": int(task["_timestamp"]),
                 "content": json.dumps(task, ensure_ascii=False),
             })
@@ -158,16 +168,19 @@ class Database:
         if not rows:
             self.add_dataset(name)
             return 0
-        with self._write_lock, self.db.atomic():
-            dataset, _ = self.Dataset.get_or_create(name=name, defaults={"created": now, "meta": "{}"})
-            for row in rows:
-                row["dataset"] = dataset.id
-            for i in range(0, len(rows), 200):
-                (self.Example.insert_many(rows[i:i + 200])
-                 .on_conflict(conflict_target=[self.Example.dataset, self.Example.task_hash, self.Example.session_id],
-                              update={self.Example.answer: pw.EXCLUDED.answer, self.Example.content: pw.EXCLUDED.content,
-                                      self.Example.timestamp: pw.EXCLUDED.timestamp})
-                 .execute())
+        step = chunk_size or len(rows)
+        for start in range(0, len(rows), step):
+            with self._write_lock, self.db.atomic():
+                dataset, _ = self.Dataset.get_or_create(name=name, defaults={"created": now, "meta": "{}"})
+                chunk = rows[start:start + step]
+                for row in chunk:
+                    row["dataset"] = dataset.id
+                for i in range(0, len(chunk), 200):
+                    (self.Example.insert_many(chunk[i:i + 200])
+                     .on_conflict(conflict_target=[self.Example.dataset, self.Example.task_key, self.Example.session_id],
+                                  update={self.Example.answer: pw.EXCLUDED.answer, self.Example.content: pw.EXCLUDED.content,
+                                          self.Example.timestamp: pw.EXCLUDED.timestamp})
+                     .execute())
         return len(rows)
 
     def get_answers(self, name: str, answer: str | None = None) -> Iterator[Task]:
@@ -190,6 +203,17 @@ class Database:
         if not ids:
             return set()
         column = self.Example.input_hash if kind == "input" else self.Example.task_hash
+        query = self.Example.select(column).where(self.Example.dataset.in_(ids))
+        if session_id is not None:
+            query = query.where(self.Example.session_id == session_id)
+        return {getattr(row, column.name) for row in query.iterator()}
+
+    def keys(self, names: Iterable[str], kind: str = "task", session_id: str | None = None) -> set[str]:
+        """Task (or input) keys (binanno.hashing.task_key) answered in ``names``; unknown names count as empty."""
+        ids = [d.id for d in self.Dataset.select(self.Dataset.id).where(self.Dataset.name.in_(list(names)))]
+        if not ids:
+            return set()
+        column = self.Example.input_key if kind == "input" else self.Example.task_key
         query = self.Example.select(column).where(self.Example.dataset.in_(ids))
         if session_id is not None:
             query = query.where(self.Example.session_id == session_id)
@@ -227,6 +251,30 @@ class Database:
             "model_accuracy_last_100": sum(recent) / len(recent) if recent else None,
             "question_seconds": {kind: question_seconds(rows) for kind, rows in sorted(timings.items())},
         }
+
+
+def migrate_keys(db: pw.Database, example: type[Example]) -> None:
+    """Give a database made before the 128-bit keys its key columns, filled from each row's task.
+
+    Its unique index on the 32-bit task hash merged different texts whose hashes collided, and
+    goes; ``create_tables`` then adds the one on the key.
+    """
+    if "example" not in db.get_tables() or "task_key" in {c.name for c in db.get_columns("example")}:
+        return
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    migrate(migrator.add_column("example", "input_key", example.input_key),
+            migrator.add_column("example", "task_key", example.task_key))
+    for index in db.get_indexes("example"):
+        if index.unique and "task_hash" in index.columns:
+            migrate(migrator.drop_index("example", index.name))
+    rows = example.select(example.id, example.content).order_by(example.id)
+    for i, row in enumerate(rows.iterator()):
+        task = set_hashes(json.loads(row.content))
+        example.update(input_key=input_key(task), task_key=task_key(task)).where(example.id == row.id).execute()
+        if i % 10_000 == 9_999:
+            print(f"Upgrading the database: {i + 1} answers keyed", file=sys.stderr, flush=True)
 
 
 def question_seconds(rows: list[tuple[float, int]]) -> dict[str, float | int | None]:

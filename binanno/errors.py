@@ -23,3 +23,25 @@ def did_you_mean(name: str, choices: list[str]) -> str:
     if close:
         return f"Did you mean: {', '.join(close)}?"
     return f"Available: {', '.join(sorted(choices))}." if choices else ""
+
+
+def warn_new_labels(labels: list[str], known: list[str], model: str) -> None:
+    """One warning line for labels a trained component lacks: a misspelt PERSN would silently
+    become a new label learnt from nothing."""
+    import sys
+
+    from .terminal import printable
+
+    new = [label for label in labels if label not in known]
+    if not new or not known:
+        return
+    hints = " ".join(did_you_mean(label, known) for label in new if difflib_close(label, known))
+    print(printable(f"⚠ {', '.join(new)} {'is' if len(new) == 1 else 'are'} not among the labels of {model} "
+                    f"({', '.join(known)}): added as new, untrained. {hints}".strip()), file=sys.stderr, flush=True)
+
+
+def difflib_close(name: str, choices: list[str]) -> bool:
+    """Whether ``choices`` has a close match for ``name`` (as ``did_you_mean`` suggests it)."""
+    import difflib
+
+    return bool(difflib.get_close_matches(name, choices, n=1, cutoff=0.5))

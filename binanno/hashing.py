@@ -46,3 +46,28 @@ def set_hashes(
                 values[key] = _spans_key(value) if key == "spans" else value
         task["_task_hash"] = hash_record([task["_input_hash"], values])
     return cast(Task, task)
+
+
+def _digest(values: dict[str, Any], task_hash: int | None = None) -> str:
+    if values.keys() == {"text"} and isinstance(values["text"], str):
+        # The common case without json.dumps (7 µs instead of 25); the leading NUL keeps it
+        # apart from the canonical JSON of the general case.
+        data = f"\0{values['text']}\0{task_hash}"
+    else:
+        data = json.dumps([values, task_hash], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(data.encode("utf8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def input_key(task: Task) -> str:
+    """A 128-bit identity of what is annotated (``_input_hash`` is Prodigy's 32 bits, which collide:
+    about 116 pairs among a million texts)."""
+    return _digest({k: task[k] for k in INPUT_KEYS if k in task})  # type: ignore[literal-required]
+
+
+def task_key(task: Task) -> str:
+    """A 128-bit identity of the question: what is annotated and the question's ``_task_hash``.
+
+    The same for a question and its answer (a manual answer changes the spans, not the hash), and
+    different for two texts whose 32-bit hashes collide. Call after ``set_hashes``.
+    """
+    return _digest({k: task[k] for k in INPUT_KEYS if k in task}, task["_task_hash"])  # type: ignore[literal-required]

@@ -21,7 +21,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import __version__
 from .config import SETTINGS
 from .controller import AnswerError, Controller
+from .errors import UserError
 from .paths import asset_dir
+from .security import SameOrigin, allowed_hostnames
+from .shutdown import close_patiently, sigterm_as_ctrl_c
 
 # Settings the page reads; every other key of the settings table (the database URL, host, port,
 # the model's knobs) stays on the server. Keys outside the table are the recipe's config and go.
@@ -32,6 +35,7 @@ SERVER_ONLY = frozenset(s.name for s in SETTINGS if s.name not in PAGE_SETTINGS)
 def page_config(settings: Mapping[str, Any]) -> dict[str, Any]:
     """What of the merged settings the page sees: the recipe's whole config plus the page's settings."""
     return {k: v for k, v in settings.items() if k not in SERVER_ONLY and not k.startswith("basic_auth")}
+MAX_SESSION_ID = 200
 
 
 class BasicAuth:
@@ -39,32 +43,86 @@ class BasicAuth:
 
     def __init__(self, app: ASGIApp, user: str, password: str) -> None:
         self.app = app
-        self.expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.expected = f"{user}:{password}".encode()
+
+    def allowed(self, header: bytes) -> bool:
+        scheme, _, credentials = header.partition(b" ")
+        if scheme.lower() != b"basic":  # the scheme is case-insensitive (RFC 7617)
+            return False
+        try:
+            given = base64.b64decode(credentials.strip(), validate=True)
+        except ValueError:  # binascii.Error: not base64 (a byte 0xff, say)
+            return False
+        return secrets.compare_digest(given, self.expected)  # bytes: any byte compares, none raises
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            header = dict(scope["headers"]).get(b"authorization", b"").decode("latin1")
-            if not secrets.compare_digest(header, self.expected):
-                response = Response("Authentication required", 401, {"WWW-Authenticate": 'Basic realm="binanno"'})
-                await response(scope, receive, send)
-                return
+        if scope["type"] == "http" and not self.allowed(dict(scope["headers"]).get(b"authorization", b"")):
+            response = Response("Authentication required", 401, {"WWW-Authenticate": 'Basic realm="binanno"'})
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
-async def _body(request: Request) -> dict[str, Any]:
+def basic_auth(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The configured basic-auth user and password; half a pair is an error, not silently no auth."""
+    user, password = environ.get("BINANNO_BASIC_AUTH_USER"), environ.get("BINANNO_BASIC_AUTH_PASS")
+    if bool(user) != bool(password):
+        given, missing = ("BINANNO_BASIC_AUTH_USER", "BINANNO_BASIC_AUTH_PASS") if user else ("BINANNO_BASIC_AUTH_PASS", "BINANNO_BASIC_AUTH_USER")
+        raise UserError(f"{given} is set but {missing} is not: set both for basic auth, or neither")
+    if user and ":" in user:
+        raise UserError("BINANNO_BASIC_AUTH_USER can't contain ':' (basic auth splits user and password there)")
+    return (user, password) if user and password else None
+
+
+class TooLarge(Exception):
+    """A request body over the ``max_request_size`` setting."""
+
+
+async def _read(request: Request, limit: int) -> bytes:
+    # Stop at the limit instead of buffering whatever a client sends.
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _body(request: Request, limit: int) -> dict[str, Any]:
     # sendBeacon posts text/plain, so parse the body whatever its content type says.
-    raw = await request.body()
+    raw = await _read(request, limit)
     try:
         data = json.loads(raw or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # also bad UTF-8, 5,000-digit numbers and deep nesting
         raise AnswerError("the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise AnswerError("the request body must be a JSON object")
+    session_id = data.get("session_id")
+    if session_id is not None and not (isinstance(session_id, str) and len(session_id) <= MAX_SESSION_ID
+                                       and session_id.isprintable()):
+        raise AnswerError(f"session_id must be printable text of at most {MAX_SESSION_ID} characters, or null")
     return data
 
 
-def create_app(controller: Controller, environ: Mapping[str, str] | None = None, lifespan: bool = True) -> Starlette:
-    """A Starlette app serving ``controller``; basic auth from ``BINANNO_BASIC_AUTH_USER/PASS``."""
+def _refusal(error: AnswerError) -> JSONResponse:
+    return JSONResponse({"error": str(error), "refused": error.refused}, 400)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"error": f"the request is over {limit:,} bytes (the max_request_size setting): send fewer "
+                                  "answers per request, or import a file with db-in", "refused": []}, 413)
+
+
+def create_app(controller: Controller, environ: Mapping[str, str] | None = None, lifespan: bool = True,
+               hostnames: set[str] | None = None) -> Starlette:
+    """A Starlette app serving ``controller``; basic auth from ``BINANNO_BASIC_AUTH_USER/PASS``.
+
+    ``hostnames``: the Host names it answers to (``serve`` passes the ones it listens on); None: any.
+    """
     import os
 
     environ = os.environ if environ is None else environ
@@ -72,6 +130,7 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
     settings = controller.settings
     public = page_config(settings)
     favicon = asset_dir("static") / "favicon.ico"
+    limit = int(settings.get("max_request_size") or 4_000_000)
 
     def payload(session_id: str | None) -> dict[str, Any]:
         return {"progress": controller.progress(), "total": controller.total(), "status": controller.status(session_id)}
@@ -91,9 +150,11 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
 
     async def get_session_questions(request: Request) -> Response:
         try:
-            data = await _body(request)
+            data = await _body(request, limit)
         except AnswerError as e:
-            return JSONResponse({"error": str(e)}, 400)
+            return _refusal(e)
+        except TooLarge:
+            return _too_large(limit)
         session_id = controller.session_name(data.get("session_id"))
         # Ready questions are served on the event loop: each hand-off to a thread can wait for the
         # GIL while the model worker trains (p50 ~6 ms more). Only a wait for the model goes to a thread.
@@ -104,17 +165,16 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
 
     async def give_answers(request: Request) -> Response:
         try:
-            data = await _body(request)
+            data = await _body(request, limit)
             answers = data.get("answers")
             if not isinstance(answers, list):
                 raise AnswerError("expected {'answers': [...], 'session_id': ...}")
             session_id = controller.session_name(data.get("session_id"))
             stored = await run_in_threadpool(controller.receive_answers, answers, session_id)
         except AnswerError as e:
-            body: dict[str, Any] = {"error": str(e)}
-            if e.refused:
-                body["refused"] = e.refused
-            return JSONResponse(body, 400)
+            return _refusal(e)
+        except TooLarge:
+            return _too_large(limit)
         return JSONResponse({"stored": stored, **payload(session_id)})
 
     async def favicon_ico(request: Request) -> Response:
@@ -128,10 +188,10 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
         yield
         await run_in_threadpool(controller.close)
 
-    middleware = []
-    user, password = environ.get("BINANNO_BASIC_AUTH_USER"), environ.get("BINANNO_BASIC_AUTH_PASS")
-    if user and password:
-        middleware.append(Middleware(BasicAuth, user=user, password=password))
+    middleware = [Middleware(SameOrigin, hostnames=hostnames)]
+    auth = basic_auth(environ)
+    if auth:
+        middleware.append(Middleware(BasicAuth, user=auth[0], password=auth[1]))
     routes = [
         Route("/", index),
         Route("/project", project),
@@ -147,12 +207,14 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
 def serve(components: Any, settings: dict[str, Any]) -> None:
     """Start the controller and the web server; Ctrl+C applies pending updates and exits cleanly."""
     import gc
+    import os
 
     import uvicorn
 
     from .config import home
     from .db import Database
 
+    basic_auth(os.environ)  # half a pair is reported before anything starts
     db = Database(settings.get("db") or home() / "binanno.db")
     controller = Controller(components, db, settings)
     try:
@@ -169,15 +231,19 @@ def serve(components: Any, settings: dict[str, Any]) -> None:
     print(f"✨ Starting the web server at http://{host}:{port} ...\nOpen the app in your browser and start annotating! (Ctrl+C to stop)", flush=True)
     # The controller is closed here rather than in a lifespan hook: uvicorn re-raises Ctrl+C
     # after its own shutdown, and the pending model updates and on_exit must run either way.
-    server = uvicorn.Server(uvicorn.Config(create_app(controller, lifespan=False), host=host, port=port,
+    app = create_app(controller, lifespan=False, hostnames=allowed_hostnames(host, str(settings.get("allowed_hosts") or "").split(",")))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port,
                                            log_level="warning", lifespan="off", timeout_graceful_shutdown=3))
     try:
-        server.run()
+        with sigterm_as_ctrl_c():
+            server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        controller.close()
-        db.close()
+        try:
+            close_patiently(controller)
+        finally:
+            db.close()
     status = controller.status()
     print(f"\n✔ Saved answers to '{controller.dataset}': {status['accept']} accept, {status['reject']} reject, "
           f"{status['ignore']} ignore ({status['answered']} in total)", flush=True)

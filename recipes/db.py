@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from binanno import Arg, UserError, command, connect, get_stream
+from binanno.terminal import printable
 from binanno.types import ANSWERS
 
 
@@ -55,8 +56,12 @@ def db_in(dataset: str, source: str, answer: str | None = None, skip_invalid: bo
             task["answer"] = "accept"
         tasks.append(task)
     db = connect()
-    count = db.add_answers(dataset, tasks)
-    print(f"✔ Imported {count} answers into '{dataset}'")
+    before = db.count(dataset) if dataset in db else 0
+    db.add_answers(dataset, tasks)
+    # What is stored, not what was read: a task answered twice by one session is one row.
+    stored = db.count(dataset) - before
+    same = f" ({len(tasks) - stored} replaced an answer to the same task by the same session)" if stored < len(tasks) else ""
+    print(f"✔ Imported {len(tasks)} answers into '{dataset}': {stored} new rows{same}")
 
 
 @command(
@@ -94,7 +99,7 @@ def stats(dataset: str | None = None, json_: bool = False) -> None:
             return
         print(f"Database: {db.target}")
         for name, count in summary.items():
-            print(f"  {name:<30} {count:>8} answers")
+            print(f"  {printable(name):<30} {count:>8} answers")
         if not summary:
             print("  (no datasets yet)")
         return
@@ -102,7 +107,7 @@ def stats(dataset: str | None = None, json_: bool = False) -> None:
     if json_:
         print(json.dumps(info))
         return
-    print(f"Dataset '{dataset}': {info['total']} answers")
+    print(f"Dataset '{printable(dataset)}': {info['total']} answers")
     print("  " + ", ".join(f"{a}: {info['answers'].get(a, 0)}" for a in ANSWERS))
     if info["model_accuracy"] is not None:
         last = info["model_accuracy_last_100"]
@@ -112,9 +117,9 @@ def stats(dataset: str | None = None, json_: bool = False) -> None:
         print("  seconds on screen per question type (median):")
         for kind, t in info["question_seconds"].items():
             per_token = f", {t['median_per_token']:.2f} s a token" if t["median_per_token"] is not None else ""
-            print(f"    {kind:<28} {t['median']:.1f} s over {t['n']} answers{per_token}")
+            print(f"    {printable(kind):<28} {t['median']:.1f} s over {t['n']} answers{per_token}")
     for title, table in (("label", info["labels"]), ("session", info["sessions"])):
         if table:
             print(f"  per {title}:")
             for key, counts in table.items():
-                print(f"    {key or '(none)':<28} " + "  ".join(f"{a} {counts.get(a, 0):>5}" for a in ANSWERS))
+                print(f"    {printable(key) or '(none)':<28} " + "  ".join(f"{a} {counts.get(a, 0):>5}" for a in ANSWERS))

@@ -61,6 +61,7 @@ def train(output: str, ner: list[str] | None = None, textcat: list[str] | None =
     its NER finds with labels nobody answered stay unknown in complete answers (not "O").
     Held-out texts (or the --eval datasets) are scored on their answers, per component and label.
     """
+    from binanno.terminal import printable
     from binanno.trainer import describe, format_report, train_pipeline
 
     if n_iter < 1:
@@ -68,10 +69,10 @@ def train(output: str, ner: list[str] | None = None, textcat: list[str] | None =
     if Path(output).is_file():
         raise UserError(f"'{output}' is a file: pass a directory to save the pipeline to")
     corpus, held_out, split = _read(ner, textcat, spancat, eval, eval_split, label)
-    print(describe(corpus))
+    print(printable(describe(corpus), keep_newlines=True))  # labels come from the answers
     result = train_pipeline(corpus, output, eval_corpus=held_out, base_model=base_model, eval_split=split,
                             n_iter=n_iter, seed=seed)
-    print(format_report(result))
+    print(printable(format_report(result), keep_newlines=True))
 
 
 @command(

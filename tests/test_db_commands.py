@@ -33,7 +33,7 @@ def run(tmp_path: Path, db_path: Path, *args: str, input: str | None = None) -> 
 def test_round_trip_preserves_tasks(tmp_path: Path, db_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", TASKS)
     proc = run(tmp_path, db_path, "db-in", "news", str(source))
-    assert proc.returncode == 0 and "Imported 4 answers into 'news'" in proc.stdout and not proc.stderr
+    assert proc.returncode == 0 and "Imported 4 answers into 'news': 4 new rows" in proc.stdout and not proc.stderr
     out = run(tmp_path, db_path, "db-out", "news")
     assert out.returncode == 0 and not out.stderr
     exported = read_jsonl(out.stdout)

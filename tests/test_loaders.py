@@ -197,7 +197,7 @@ def test_skip_invalid_counts_what_it_skipped(tmp_path: Path, capsys: pytest.Capt
 def test_file_not_in_utf8(tmp_path: Path) -> None:
     path = tmp_path / "latin1.txt"
     path.write_bytes("good\ncafé\n".encode("latin-1"))
-    with pytest.raises(UserError, match="latin1.txt: not UTF-8 text.*save the file as UTF-8"):
+    with pytest.raises(UserError, match="latin1.txt:2: not UTF-8 text.*save the file as UTF-8"):
         list(get_stream(path))
 
 

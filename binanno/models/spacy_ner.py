@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from ..errors import UserError
+from ..errors import UserError, warn_new_labels
 from ..hashing import INPUT_KEYS, hash_record
 from ..learning.guard import UpdateGuard
 from ..stream.preprocess import batched, required_components, tokens_of
@@ -224,6 +224,7 @@ class SpacyNER:
             if names[0] in nlp.disabled:
                 nlp.enable_pipe(names[0])
             ner: Any = nlp.get_pipe(names[0])
+            warn_new_labels(labels, list(ner.labels), f"{spec}'s '{names[0]}'")
             for label in labels:
                 ner.add_label(label)  # spaCy keeps old weights; new rows start unseen
             pretrained = True

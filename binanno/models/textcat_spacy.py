@@ -36,7 +36,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from ..errors import UserError
+from ..errors import UserError, warn_new_labels
 from ..stream.preprocess import batched, required_components
 from ..types import Task
 from .patterns import question_base
@@ -215,6 +215,7 @@ def add_labels(textcat: Any, labels: list[str], name: str, spec: str) -> None:
         have = ", ".join(textcat.labels) or "none"
         raise UserError(f"The '{name}' component of '{spec}' can't add label(s) {', '.join(missing)} (its architecture "
                         f"has a fixed output size; it has: {have}): pick from its labels, or start from blank:LANG or sklearn")
+    warn_new_labels(labels, list(textcat.labels), f"{spec}'s '{name}'")
     for label in missing:
         textcat.add_label(label)
     # spaCy starts a new output row of a trained model at a bias of -5000 (probability 0, and
