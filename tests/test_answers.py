@@ -105,7 +105,7 @@ def test_a_refused_answer_names_its_index_and_field(server: Server) -> None:
     reply = post(server, "/give_answers", body(GOOD, with_field("spans", "oops")))
     assert reply.status_code == 400
     assert reply.json()["refused"] == [{"index": 1, "_task_hash": 2, "error": "spans: must be a list of spans"}]
-    assert "answer 1: spans" in reply.json()["error"]
+    assert "answer 1 was refused: spans" in reply.json()["error"]
 
 
 MALFORMED_REQUESTS = [
