@@ -67,3 +67,4 @@ class Components(TypedDict, total=False):
     progress: Callable[..., float | None]
     exclude: list[str]
     stats: Callable[[], dict[str, Any]]
+    total: int | Callable[[], int | None]
