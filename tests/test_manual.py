@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ROOT, SAMPLE_TEXTS, run_cli, write_jsonl
+from conftest import ROOT, SAMPLE_TEXTS, free_port, run_cli, write_jsonl
 
 from binanno import connect
 
@@ -112,7 +112,7 @@ def test_manual_recipes_errors_are_one_line(home: Path, tmp_path: Path) -> None:
         (["ner.correct", "d", "blank:en", str(source), "--label", "A", "--output", "out"], "pass --update too"),
     ]
     for args, message in cases:
-        result = run_cli(*args, "--db", db, "--port", "1", home=home)
+        result = run_cli(*args, "--db", db, "--port", str(free_port()), home=home)
         assert result.returncode == 1, (args, result.stdout)
         assert message in result.stderr and "Traceback" not in result.stderr, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import SAMPLE_SPANS, run_cli, write_jsonl
+from conftest import SAMPLE_SPANS, free_port, run_cli, write_jsonl
 
 from binanno import connect
 from binanno.recipes.mark import mark
@@ -59,7 +59,7 @@ def test_textcat_manual_errors(home: Path, tmp_path: Path) -> None:
     for args, message in [(["textcat.manual", "d", source], "No labels given"),
                           (["textcat.manual", "d", source, "--label", "A", "--exclusive"], "--exclusive needs at least two"),
                           (["textcat.manual", "d", source, "--label", "./labels.txt"], "Label file './labels.txt' not found")]:
-        result = run_cli(*args, "--port", "1", "--db", str(tmp_path / "x.db"), home=home)
+        result = run_cli(*args, "--port", str(free_port()), "--db", str(tmp_path / "x.db"), home=home)
         assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
