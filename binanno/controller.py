@@ -24,7 +24,15 @@ ACCURACY_WINDOW = 50
 
 
 class AnswerError(UserError):
-    """An answer the recipe's ``validate_answer`` or the format refused; nothing was stored."""
+    """An answer the recipe's ``validate_answer`` or the format refused; nothing was stored.
+
+    ``refused`` lists each refused answer of the request as ``{"index", "_task_hash", "error"}``,
+    so the page can take those out of its outbox and send the others again.
+    """
+
+    def __init__(self, message: str, refused: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.refused: list[dict[str, Any]] = refused or []
 
 
 class Controller:
@@ -277,6 +285,8 @@ class Controller:
         session_id = self.session_name(session_id)
         validate = self.components.get("validate_answer")
         clean: list[Task] = []
+        refused: list[dict[str, Any]] = []
+        # Every answer is checked before any is stored, so one reply names all the refused ones.
         for i, task in enumerate(answers):
             if not isinstance(task, dict) or task.get("answer") not in ANSWERS:
                 raise AnswerError(f"answer {i}: needs 'answer' set to one of {', '.join(ANSWERS)}")
@@ -286,11 +296,16 @@ class Controller:
                 try:
                     validate(task)
                 except Exception as e:
-                    raise AnswerError(f"answer {i} was refused: {e}") from None
+                    refused.append({"index": i, "_task_hash": task.get("_task_hash"), "error": str(e) or type(e).__name__})
+                    continue
             task = set_hashes(dict(task))  # type: ignore[arg-type]
             task["_session_id"] = session_id
             task.setdefault("_timestamp", int(time.time()))
             clean.append(task)
+        if refused:
+            first = refused[0]
+            more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+            raise AnswerError(f"answer {first['index']} was refused: {first['error']}{more}", refused)
         for_model = copy.deepcopy(clean)
         to_store = self.components["before_db"](clean) if self.components.get("before_db") else clean
         stored = self.db.add_answers(self.dataset, to_store, session_id=session_id)
@@ -329,6 +344,17 @@ class Controller:
             if self.error:
                 status["error"] = self.error
         return status
+
+    def total(self) -> int | None:
+        """The recipe's ``total`` component (an int, or a callable returning one), or None."""
+        total = self.components.get("total")
+        if callable(total):
+            try:
+                total = total()
+            except Exception:
+                traceback.print_exc()
+                return None
+        return total if isinstance(total, int) and not isinstance(total, bool) else None
 
     def progress(self) -> float | None:
         """The recipe's progress estimate (0 to 1), or None when it has none."""

@@ -16,7 +16,12 @@ class LossProgress:
     ``window`` updates' worth of answers; progress is one minus that share, smoothed. 0 means
     the loss is still falling fast (answers are changing the model a lot); 1 means it has
     flattened out (more answers of this kind change it little). Before ``min_updates`` updates
-    there is no estimate. It is a guide for the annotator, not a guarantee.
+    there is no estimate (the page shows "estimating"). It is a guide for the annotator, not a
+    guarantee.
+
+    The value shown never goes down: the estimate is noisy (one hard batch raises the loss for a
+    while) and a bar that moves backwards (0.82, 0.46, 0.83) reads as lost work, not as noise; so
+    the smoothed estimate only raises what is shown. ``estimate`` keeps the raw smoothed value.
     """
 
     def __init__(self, window: int = 10, min_updates: int = 3, smoothing: float = 0.3) -> None:
@@ -24,6 +29,7 @@ class LossProgress:
         self.min_updates = min_updates
         self.smoothing = smoothing
         self.value: float | None = None
+        self.estimate: float | None = None
         self._seen_updates = -1
 
     def record(self, answered: int, loss: float | None) -> float | None:
@@ -42,7 +48,9 @@ class LossProgress:
         ahead = span / (len(x) - 1) * (self.points.maxlen or len(x))  # answers in one more window
         share = max(0.0, -float(slope)) * ahead / current
         estimate = float(np.clip(1.0 - share, 0.0, 1.0))
-        self.value = estimate if self.value is None else self.value + self.smoothing * (estimate - self.value)
+        smoothed = estimate if self.estimate is None else self.estimate + self.smoothing * (estimate - self.estimate)
+        self.estimate = smoothed
+        self.value = smoothed if self.value is None else max(self.value, smoothed)
         return self.value
 
     def __call__(self, controller: Any, last_update: Any) -> float | None:

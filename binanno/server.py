@@ -12,18 +12,26 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
+from .config import SETTINGS
 from .controller import AnswerError, Controller
 from .paths import asset_dir
 
-# Settings the page may see; the database URL, for one, stays on the server.
-PUBLIC_SETTINGS = ("batch_size", "history_size", "feed_overlap", "title", "labels", "instructions", "exclusive")
+# Settings the page reads; every other key of the settings table (the database URL, host, port,
+# the model's knobs) stays on the server. Keys outside the table are the recipe's config and go.
+PAGE_SETTINGS = ("batch_size", "history_size", "feed_overlap", "title")
+SERVER_ONLY = frozenset(s.name for s in SETTINGS if s.name not in PAGE_SETTINGS)
+
+
+def page_config(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """What of the merged settings the page sees: the recipe's whole config plus the page's settings."""
+    return {k: v for k, v in settings.items() if k not in SERVER_ONLY and not k.startswith("basic_auth")}
 
 
 class BasicAuth:
@@ -62,15 +70,18 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
     environ = os.environ if environ is None else environ
     templates = Jinja2Templates(directory=str(asset_dir("templates")))
     settings = controller.settings
-    public = {k: settings[k] for k in PUBLIC_SETTINGS if k in settings}
+    public = page_config(settings)
+    favicon = asset_dir("static") / "favicon.ico"
 
     def payload(session_id: str | None) -> dict[str, Any]:
-        return {"progress": controller.progress(), "status": controller.status(session_id)}
+        return {"progress": controller.progress(), "total": controller.total(), "status": controller.status(session_id)}
 
     async def index(request: Request) -> Response:
+        page_project = {"dataset": controller.dataset, "view_id": controller.view_id,
+                        "has_progress": "progress" in controller.components or "total" in controller.components}
         return templates.TemplateResponse(request, "index.html", {
-            "title": settings.get("title", "binanno"), "dataset": controller.dataset,
-            "view_id": controller.view_id, "config": public, "config_json": json.dumps(public),
+            "title": public.get("title") or "binanno", "dataset": controller.dataset,
+            "config": public, "project": page_project,
         })
 
     async def project(request: Request) -> Response:
@@ -88,7 +99,7 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
         tasks = controller.ready_questions(session_id)
         if tasks is None:
             tasks = await run_in_threadpool(controller.get_questions, session_id)
-        return JSONResponse({"tasks": tasks, "total": None, "session_id": session_id, **payload(session_id)})
+        return JSONResponse({"tasks": tasks, "session_id": session_id, **payload(session_id)})
 
     async def give_answers(request: Request) -> Response:
         try:
@@ -99,8 +110,14 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
             session_id = controller.session_name(data.get("session_id"))
             stored = await run_in_threadpool(controller.receive_answers, answers, session_id)
         except AnswerError as e:
-            return JSONResponse({"error": str(e)}, 400)
+            body: dict[str, Any] = {"error": str(e)}
+            if e.refused:
+                body["refused"] = e.refused
+            return JSONResponse(body, 400)
         return JSONResponse({"stored": stored, **payload(session_id)})
+
+    async def favicon_ico(request: Request) -> Response:
+        return FileResponse(favicon, media_type="image/x-icon")
 
     async def status(request: Request) -> Response:
         return JSONResponse(payload(request.query_params.get("session_id")))
@@ -120,6 +137,7 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
         Route("/get_session_questions", get_session_questions, methods=["POST"]),
         Route("/give_answers", give_answers, methods=["POST"]),
         Route("/status", status),
+        Route("/favicon.ico", favicon_ico),
         Mount("/static", StaticFiles(directory=str(asset_dir("static"))), name="static"),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=close_on_shutdown if lifespan else None)

@@ -65,6 +65,7 @@ class Components(TypedDict, total=False):
     before_db: Callable[[list[Task]], list[Task]]
     validate_answer: Callable[[Task], None]
     progress: Callable[..., float | None]
+    total: int | Callable[[], int | None]
     exclude: list[str]
     stats: Callable[[], dict[str, Any]]
     total: int | Callable[[], int | None]

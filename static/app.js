@@ -1,324 +1,269 @@
-// binanno's page: one question at a time, answers held client-side (so undo works) and sent
-// in batches. Task text is only ever inserted with textContent, never as HTML.
-"use strict";
+// binanno's page: one question at a time, drawn by the interface its view_id names; answers are
+// held client-side (so undo works) and sent in batches. Task text is only ever inserted with
+// textContent, never as HTML.
+import { clickOnly, installKeys } from "./core/keys.js";
+import { History } from "./core/history.js";
+import { Outbox } from "./core/outbox.js";
+import { Progress } from "./core/progress.js";
+import { Queue } from "./core/queue.js";
+import { VIEWS } from "./interfaces/index.js";
 
-(function () {
-  const config = JSON.parse(document.getElementById("binanno-config").textContent || "{}");
-  const project = JSON.parse(document.getElementById("binanno-project").textContent || "{}");
-  const batchSize = Math.max(1, config.batch_size || 10);
-  const historySize = Math.max(1, config.history_size || 10);
-  const $ = (id) => document.getElementById(id);
+const $ = (id) => document.getElementById(id);
+const config = JSON.parse($("binanno-config").textContent || "{}");
+const project = JSON.parse($("binanno-project").textContent || "{}");
+const batchSize = Math.max(1, config.batch_size || 10);
+const historySize = Math.max(1, config.history_size || 10);
 
-  const params = new URLSearchParams(window.location.search);
-  const named = params.get("session");
-  const storageKey = "binanno-session-" + (project.dataset || "");
-  let sessionId = named ? `${project.dataset}-${named}` : sessionStorage.getItem(storageKey);
+const params = new URLSearchParams(window.location.search);
+const named = params.get("session");
+const storageKey = "binanno-session-" + (project.dataset || "");
+let sessionId = named ? `${project.dataset}-${named}` : sessionStorage.getItem(storageKey);
+const session = () => sessionId || null;
 
-  const queue = [];       // questions not yet shown
-  const outbox = [];      // answered, not yet sent: these can be undone
-  const history = [];     // last answers, newest first: {task, sent}
-  const seen = new Set(); // task hashes shown in this page's lifetime
-  let current = null;
-  let shownAt = performance.now(); // when the current question was drawn
-  let fetching = false;
-  let exhausted = false;
-  let sending = null;     // the promise of the request in flight
-  let retryDelay = 500;
-  let lastReply = { progress: null, status: null, total: null };
+let current = null;    // the working copy of the question on screen (edited by its view)
+let handle = null;     // what the view's render returned
+let shownAt = performance.now();
+let lastReply = { progress: null, status: null, total: null };
+const messageKinds = new Set();  // what the message line is about now ("save", "load", ...)
 
-  function setMessage(text, isError) {
-    const el = $("message");
-    el.textContent = text || "";
-    el.classList.toggle("error", !!isError);
+function setMessage(text, isError, kind) {
+  const el = $("message");
+  el.textContent = text || "";
+  el.classList.toggle("error", !!isError);
+  messageKinds.clear();
+  if (kind) messageKinds.add(kind);
+}
+
+function clearMessage(kind) {
+  if (messageKinds.has(kind)) setMessage("");
+}
+
+function remember(reply) {
+  if (reply.session_id && !named) {
+    sessionId = reply.session_id;
+    sessionStorage.setItem(storageKey, sessionId);
   }
+  if ("progress" in reply) lastReply.progress = reply.progress;
+  if ("total" in reply) lastReply.total = reply.total;
+  if (reply.status) lastReply.status = reply.status;
+  renderProgress();
+}
 
-  async function post(path, body) {
-    const response = await fetch(path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    let data = {};
-    try { data = await response.json(); } catch (e) { /* empty body */ }
-    if (!response.ok) {
-      const error = new Error(data.error || `${response.status} ${response.statusText}`);
-      error.status = response.status;
-      throw error;
-    }
-    return data;
-  }
-
-  function remember(reply) {
-    if (reply.session_id && !named) {
-      sessionId = reply.session_id;
-      sessionStorage.setItem(storageKey, sessionId);
-    }
-    if ("progress" in reply) lastReply.progress = reply.progress;
-    if (reply.status) lastReply.status = reply.status;
-    if ("total" in reply) lastReply.total = reply.total;
-    renderProgress();
-  }
-
-  async function fetchQuestions() {
-    if (fetching || exhausted) return;
-    fetching = true;
-    try {
-      const reply = await post("/get_session_questions", { session_id: sessionId || null });
-      remember(reply);
-      let fresh = 0;
-      for (const task of reply.tasks || []) {
-        if (seen.has(task._task_hash)) continue;
-        seen.add(task._task_hash);
-        queue.push(task);
-        fresh += 1;
-      }
-      if (!(reply.tasks || []).length) exhausted = true;
-      if (reply.status && reply.status.error) setMessage(reply.status.error, true);
-      retryDelay = 500;
-      if (!fresh && !exhausted) setTimeout(fetchQuestions, 1000);
-    } catch (error) {
-      setMessage(`Can't load questions (${error.message}); retrying…`, true);
-      setTimeout(fetchQuestions, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 10000);
-    } finally {
-      fetching = false;
-    }
+const history = new History($("history"), historySize);
+const progress = new Progress({ fill: $("progress-fill"), counts: $("counts"), track: $("progress-track"), enabled: !!project.has_progress });
+const queue = new Queue({
+  batchSize, session, onReply: remember, onMessage: setMessage,
+  onArrived: () => {
+    clearMessage("load");
     if (!current) next();
-  }
-
-  // Send everything in the outbox. Resending is safe: the server stores a task once per session.
-  function send() {
-    if (sending || !outbox.length) return sending || Promise.resolve();
-    const batch = outbox.slice();
-    sending = post("/give_answers", { answers: batch, session_id: sessionId || null })
-      .then((reply) => {
-        outbox.splice(0, batch.length);
-        for (const item of history) if (batch.includes(item.task)) item.sent = true;
-        remember(reply);
-        renderHistory();
-        retryDelay = 500;
-        if (!current && !queue.length) renderDone();
-      })
-      .catch((error) => {
-        if (error.status === 400) {
-          setMessage(`The server refused these answers: ${error.message}`, true);
-        } else {
-          setMessage(`Can't save answers (${error.message}); they're kept and will be retried.`, true);
-          setTimeout(send, retryDelay);
-          retryDelay = Math.min(retryDelay * 2, 10000);
-        }
-      })
-      .finally(() => { sending = null; });
-    return sending;
-  }
-
-  function flushOnExit() {
-    if (!outbox.length) return;
-    const body = JSON.stringify({ answers: outbox, session_id: sessionId || null });
-    if (navigator.sendBeacon && navigator.sendBeacon("/give_answers", new Blob([body], { type: "application/json" }))) {
-      for (const item of history) if (outbox.includes(item.task)) item.sent = true;
-      outbox.length = 0;
-    }
-  }
-
-  function answer(kind) {
-    if (!current) return;
-    // How long the question was on screen, so `stats` can show seconds per question type.
-    const seconds = Math.round((performance.now() - shownAt) / 100) / 10;
-    const task = Object.assign({}, current, { answer: kind, _timestamp: Math.round(Date.now() / 1000), _view_seconds: seconds });
-    outbox.push(task);
-    history.unshift({ task, sent: false });
-    history.length = Math.min(history.length, historySize);
-    setMessage("");
-    // Keep one batch undoable; send once more than a batch is waiting.
-    if (outbox.length > batchSize) send();
-    next();
-    renderHistory();
-  }
-
-  function undo() {
-    if (!outbox.length) {
-      setMessage(history.length ? "The last answers are already saved and can't be undone." : "Nothing to undo.");
-      return;
-    }
-    const task = outbox.pop();
-    const index = history.findIndex((item) => item.task === task);
-    if (index >= 0) history.splice(index, 1);
+  },
+});
+const outbox = new Outbox({
+  batchSize, keep: batchSize, session,
+  onSent: (batch, reply) => {
+    history.markSent(batch);
+    remember(reply);
+    if (!current && !queue.items.length) renderDone();
+  },
+  onRefused: (refused, message) => {
+    // The refused answers come back on screen, first one first, for the annotator to change.
+    for (const { task } of refused) history.remove(task);
     if (current) queue.unshift(current);
-    const restored = Object.assign({}, task);
-    delete restored.answer;
-    delete restored._timestamp;
-    delete restored._view_seconds;
-    current = restored;
+    const back = refused.map(({ task }) => unanswered(task));
+    const first = back.shift();
+    queue.unshift(...back);
+    show(first);
+    setMessage(`This answer was refused: ${refused[0].error}. Change it and answer again.`, true, "refused");
+    renderProgress();
+  },
+  onMessage: setMessage,
+});
+
+function unanswered(task) {
+  const copy = structuredClone(task);
+  delete copy.answer;
+  delete copy._timestamp;
+  delete copy._view_seconds;
+  return copy;
+}
+
+// Which interface draws a task: its own `_view_id` (ner.teach mixes card kinds), else the recipe's.
+function viewOf(task) {
+  return task._view_id || project.view_id || "text";
+}
+
+function show(task) {
+  if (handle) handle.destroy();
+  handle = null;
+  // The view edits a deep copy: the question in the queue stays as it was sent.
+  current = task ? structuredClone(task) : null;
+  if (current) {
     $("done").hidden = true;
     $("card").hidden = false;
     renderTask(current);
-    renderHistory();
-    setMessage("Undone: answer it again.");
   }
-
-  function save() {
-    send();
-    setMessage(outbox.length ? "Saving…" : "All answers are saved.");
-  }
-
-  function next() {
-    current = queue.shift() || null;
-    if (queue.length < Math.ceil(batchSize / 2)) fetchQuestions();
-    if (current) {
-      $("done").hidden = true;
-      $("card").hidden = false;
-      renderTask(current);
-    } else if (exhausted && !fetching) {
-      renderDone();
-    } else {
-      $("card").hidden = false;
-      renderLoading();
-    }
-    setButtons();
-  }
-
-  function setButtons() {
-    for (const id of ["accept", "reject", "ignore"]) $(id).disabled = !current;
-  }
-
-  // Rendering: every piece of task data goes through textContent.
-  function renderTask(task) {
-    shownAt = performance.now();
-    const label = $("card-label");
-    const text = $("card-text");
-    text.replaceChildren();
-    const spans = (task.spans || []).slice().sort((a, b) => a.start - b.start);
-    const content = task.text || "";
-    if (task._question === "verify") {
-      label.hidden = false;
-      label.textContent = spans.length ? "Are these all of its entities, and all right?" : "Does this sentence have no entities?";
-    } else if (task.label && !spans.length) {
-      label.hidden = false;
-      label.textContent = task.label;
-    } else {
-      label.hidden = true;
-      label.textContent = "";
-    }
-    let position = 0;
-    for (const span of spans) {
-      if (span.start < position) continue;
-      text.append(document.createTextNode(content.slice(position, span.start)));
-      const mark = document.createElement("mark");
-      mark.className = "span";
-      mark.textContent = content.slice(span.start, span.end);
-      if (span.label) {
-        const tag = document.createElement("span");
-        tag.className = "span-label";
-        tag.textContent = span.label;
-        mark.append(tag);
-      }
-      text.append(mark);
-      position = span.end;
-    }
-    text.append(document.createTextNode(content.slice(position)));
-    const meta = $("card-meta");
-    meta.replaceChildren();
-    const entries = Object.entries(task.meta || {});
-    for (const [key, value] of entries) {
-      const item = document.createElement("span");
-      item.className = "meta-item";
-      const shown = typeof value === "number" ? (Number.isInteger(value) ? value : value.toFixed(2)) : JSON.stringify(value);
-      item.textContent = `${key}: ${typeof value === "string" ? value : shown}`;
-      meta.append(item);
-    }
-  }
-
-  function renderLoading() {
-    $("card-label").hidden = true;
-    $("card-text").textContent = "Loading questions…";
-    $("card-meta").replaceChildren();
-  }
-
-  function renderDone() {
-    if (current) return;
-    $("card").hidden = true;
-    $("done").hidden = false;
-    $("done-text").textContent = outbox.length
-      ? `${outbox.length} answer(s) not saved yet: press Save (ctrl+s).`
-      : "Every answer is saved. You can close this tab.";
-    setButtons();
-  }
-
-  function renderHistory() {
-    const list = $("history");
-    list.replaceChildren();
-    for (const { task, sent } of history) {
-      const item = document.createElement("li");
-      item.className = `history-item ${task.answer}${sent ? " sent" : ""}`;
-      const span = (task.spans || [])[0];
-      const snippet = span ? (task.text || "").slice(span.start, span.end) : (task.text || "").slice(0, 60);
-      const what = document.createElement("span");
-      what.className = "history-text";
-      what.textContent = snippet + (span && span.label ? ` · ${span.label}` : task.label ? ` · ${task.label}` : "");
-      const badge = document.createElement("span");
-      badge.className = "history-answer";
-      badge.textContent = task.answer + (sent ? " ✓ saved" : "");
-      item.append(what, badge);
-      list.append(item);
-    }
-    renderProgress();
-  }
-
-  function renderProgress() {
-    const status = lastReply.status || {};
-    const unsent = outbox.length;
-    let fraction = null;
-    if (typeof lastReply.progress === "number") fraction = lastReply.progress;
-    else if (lastReply.total) fraction = ((status.answered || 0) + unsent) / lastReply.total;
-    const fill = $("progress-fill");
-    fill.style.width = fraction === null ? "0%" : `${Math.round(Math.min(1, fraction) * 100)}%`;
-    fill.parentElement.hidden = fraction === null;
-    const parts = [];
-    if (fraction !== null) parts.push(`progress ${Math.round(fraction * 100)}%`);
-    parts.push(`this session ${(status.session_answered || 0) + unsent}`);
-    parts.push(`accept ${status.accept || 0} · reject ${status.reject || 0} · ignore ${status.ignore || 0}`);
-    if (typeof status.model_accuracy === "number") {
-      parts.push(`model right on last ${status.model_accuracy_n}: ${Math.round(status.model_accuracy * 100)}%`);
-    }
-    if (unsent) parts.push(`${unsent} unsaved`);
-    $("counts").textContent = parts.join("  ·  ");
-    $("session").textContent = sessionId || "";
-  }
-
-  // Keys and buttons.
-  const keys = { a: "accept", x: "reject", " ": "ignore" };
-  document.addEventListener("keydown", (event) => {
-    const target = event.target;
-    if (target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))) return;
-    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s") {
-      event.preventDefault();
-      save();
-      return;
-    }
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.repeat) { event.preventDefault(); return; }
-    const kind = keys[event.key.toLowerCase()];
-    if (kind) {
-      event.preventDefault();
-      answer(kind);
-    } else if (event.key === "Backspace") {
-      event.preventDefault();
-      undo();
-    }
-  });
-  for (const id of ["accept", "reject", "ignore"]) {
-    $(id).addEventListener("click", () => answer($(id).dataset.answer));
-  }
-  $("undo").addEventListener("click", undo);
-  $("save").addEventListener("click", save);
-  window.addEventListener("pagehide", flushOnExit);
-  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flushOnExit(); });
-
-  // Exposed for tests and power users: the answers held in the page.
-  window.binanno = { outbox, history, queue, save: () => send(), get current() { return current; } };
-
-  renderLoading();
   setButtons();
-  fetchQuestions();
-})();
+}
+
+function answer(kind) {
+  if (!current) return;
+  // How long the question was on screen, so `stats` can show seconds per question type.
+  const seconds = Math.round((performance.now() - shownAt) / 100) / 10;
+  const task = Object.assign(structuredClone(current), { answer: kind, _timestamp: Math.round(Date.now() / 1000), _view_seconds: seconds });
+  history.add(task);
+  outbox.add(task);
+  clearMessage("refused");
+  clearMessage("undo");
+  next();
+  renderProgress();
+}
+
+function undo() {
+  const task = outbox.undo();
+  if (!task) {
+    setMessage(history.entries.length ? "The last answers are already saved and can't be undone." : "Nothing to undo.", false, "undo");
+    return;
+  }
+  history.remove(task);
+  if (current) queue.unshift(current);
+  show(unanswered(task));
+  renderProgress();
+  setMessage("Undone: answer it again.", false, "undo");
+}
+
+function save() {
+  if (!outbox.items.length) {
+    setMessage("All answers are saved.", false, "save");
+    return Promise.resolve();
+  }
+  setMessage("Saving…", false, "save");
+  return outbox.send().then(() => {
+    if (!outbox.items.length) setMessage("All answers are saved.", false, "save");
+    renderProgress();
+    if (!current && queue.exhausted && !queue.items.length) renderDone();
+  });
+}
+
+function next() {
+  show(queue.shift());
+  if (current) return;
+  if (queue.exhausted && !queue.fetching) {
+    renderDone();
+  } else {
+    $("card").hidden = false;
+    renderLoading();
+  }
+}
+
+function setButtons() {
+  for (const id of ["accept", "reject", "ignore"]) $(id).disabled = !current;
+}
+
+function ctxFor(task, readonly) {
+  return {
+    config, readonly, views: VIEWS,
+    change(fields) { Object.assign(task, structuredClone(fields)); },
+    accept() { if (task === current) answer("accept"); },
+  };
+}
+
+function renderTask(task) {
+  shownAt = performance.now();
+  const root = $("card-view");
+  root.replaceChildren();
+  const viewId = viewOf(task);
+  const view = VIEWS[viewId];
+  const body = document.createElement("div");
+  body.className = `view view-${viewId}`;
+  root.append(body);
+  if (!view) {
+    body.textContent = `This task asks for the interface "${viewId}", which the page doesn't have: known ones are ${Object.keys(VIEWS).join(", ")}.`;
+    body.classList.add("view-unknown");
+  } else {
+    handle = view.render(task, body, ctxFor(task, false)) || null;
+  }
+  renderMeta(task);
+}
+
+function formatMeta(key, value) {
+  // Scores read alike whatever JSON made of them: 1 and 0.987 both with two decimals.
+  if (typeof value === "number") {
+    return Number.isInteger(value) && !/score|prob|confidence/i.test(key) ? String(value) : value.toFixed(2);
+  }
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function renderMeta(task) {
+  const meta = $("card-meta");
+  meta.replaceChildren();
+  if (config.hide_meta) return;
+  for (const [key, value] of Object.entries(task.meta || {})) {
+    const item = document.createElement("span");
+    item.className = "meta-item";
+    item.dir = "auto";
+    item.textContent = `${key}: ${formatMeta(key, value)}`;
+    meta.append(item);
+  }
+}
+
+function renderLoading() {
+  const root = $("card-view");
+  root.replaceChildren();
+  const text = document.createElement("div");
+  text.className = "card-loading";
+  text.textContent = "Loading questions…";
+  root.append(text);
+  $("card-meta").replaceChildren();
+}
+
+function renderDone() {
+  if (current) return;
+  $("card").hidden = true;
+  $("done").hidden = false;
+  $("done-text").textContent = outbox.items.length
+    ? `${outbox.items.length} answer(s) not saved yet: press Save (ctrl+s).`
+    : "Every answer is saved. You can close this tab.";
+  setButtons();
+}
+
+function renderProgress() {
+  progress.render({ ...lastReply, unsent: outbox.items });
+  $("session").textContent = sessionId || "";
+}
+
+function toggleHelp() {
+  $("help").hidden = !$("help").hidden;
+  $("help-toggle").setAttribute("aria-expanded", String(!$("help").hidden));
+}
+
+function setUpPage() {
+  if (config.title) $("title").textContent = config.title;
+  const instructions = config.instructions;
+  if (instructions) {
+    $("instructions").textContent = String(instructions);
+    $("instructions").hidden = false;
+  }
+  for (const id of ["accept", "reject", "ignore"]) clickOnly($(id), () => answer($(id).dataset.answer));
+  clickOnly($("undo"), undo);
+  clickOnly($("save"), save);
+  clickOnly($("help-toggle"), toggleHelp);
+  installKeys({ view: () => handle, actions: { accept: () => answer("accept"), reject: () => answer("reject"), ignore: () => answer("ignore"), undo, save, help: toggleHelp } });
+  const flush = () => history.markSent(outbox.flush());
+  window.addEventListener("pagehide", flush);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flush(); });
+}
+
+// Exposed for tests and power users: the answers held in the page.
+window.binanno = {
+  get outbox() { return outbox.items; },
+  get history() { return history.entries; },
+  get queue() { return queue.items; },
+  get current() { return current; },
+  save: () => save(),
+  views: VIEWS,
+};
+
+setUpPage();
+renderLoading();
+setButtons();
+queue.fetch();

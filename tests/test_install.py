@@ -8,6 +8,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,11 @@ def test_wheel_installs_and_serves_the_page_from_anywhere(tmp_path: Path) -> Non
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(ROOT)],
                    check=True, cwd=tmp_path)
     wheel = next(dist.glob("binanno-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    for asset in ("static/app.js", "static/favicon.ico", "static/core/outbox.js", "static/interfaces/index.js",
+                  "static/interfaces/ner_manual.js", "templates/index.html"):
+        assert f"binanno/{asset}" in names, f"{asset} is not in the wheel: add it to [options.package_data]"
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)
@@ -30,7 +36,9 @@ def test_wheel_installs_and_serves_the_page_from_anywhere(tmp_path: Path) -> Non
                              capture_output=True, text=True, check=True).stdout.strip()
     # Dependencies come from the test environment (appended after the venv's own site-packages,
     # so the wheel's binanno wins); binanno itself comes only from the wheel.
-    deps = [p for p in {sysconfig.get_paths()["purelib"], *site.getsitepackages()} if Path(p).is_dir()]
+    # (sys.path too: a worktree's virtualenv may reach the shared one's packages through a .pth file.)
+    deps = [p for p in {sysconfig.get_paths()["purelib"], *site.getsitepackages(), *(q for q in sys.path if q.endswith("site-packages"))}
+            if Path(p).is_dir()]
     (Path(purelib) / "deps.pth").write_text("\n".join(deps) + "\n")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-compile", "--target", purelib, str(wheel)], check=True)
     binanno = [str(python), "-m", "binanno"]
@@ -62,6 +70,8 @@ def test_wheel_installs_and_serves_the_page_from_anywhere(tmp_path: Path) -> Non
         assert page.status_code == 200 and "/static/app.js" in page.text
         assert httpx.get(f"http://127.0.0.1:{port}/static/app.js").status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/static/app.css").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/static/interfaces/ner_manual.js").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/favicon.ico").status_code == 200
         tasks = httpx.post(f"http://127.0.0.1:{port}/get_session_questions", json={"session_id": None}).json()["tasks"]
         assert tasks
     finally:

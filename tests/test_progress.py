@@ -31,3 +31,11 @@ def test_noise_around_a_flat_loss_stays_near_one() -> None:
     for n in range(1, 30):
         progress.record(n * 10, 0.5 + (0.02 if n % 2 else -0.02))
     assert progress.value is not None and progress.value > 0.8
+
+
+def test_what_is_shown_never_moves_backwards() -> None:
+    progress = LossProgress(window=5, min_updates=3)
+    losses = [1.0, 0.9, 0.5, 0.45, 0.44, 0.9, 1.2, 0.44, 0.43, 0.43, 0.43]  # a hard stretch in the middle
+    shown = [v for v in (progress.record(n * 10, loss) for n, loss in enumerate(losses, 1)) if v is not None]
+    assert shown == sorted(shown)
+    assert progress.estimate is not None and progress.estimate < shown[-1]  # the raw estimate did fall

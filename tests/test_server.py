@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from starlette.testclient import TestClient
@@ -75,3 +75,44 @@ def test_basic_auth(tmp_path: Path) -> None:
         assert c.get("/project", headers={"Authorization": good}).status_code == 200
     db.close()
 
+
+
+def test_the_recipes_config_reaches_the_page_and_server_settings_do_not(tmp_path: Path) -> None:
+    db = Database(tmp_path / "cfg.db")
+    config = {"labels": ["A"], "choice_style": "multiple", "instructions": "Be quick."}
+    settings = resolve(config, cli={"port": 9123}, environ={}, cwd=tmp_path)
+    ctrl = Controller({"dataset": "ds", "stream": [{"text": "a"}], "view_id": "choice", "config": config, "total": lambda: 7},
+                      db, settings)
+    ctrl.start()
+    with TestClient(create_app(ctrl, environ={})) as c:
+        seen = c.get("/project").json()["config"]
+        assert {k: seen[k] for k in config} == config and seen["batch_size"] == 10
+        assert not {"db", "host", "port", "lookahead", "beam_width"} & set(seen)
+        assert '"choice_style": "multiple"' in c.get("/").text and "9123" not in c.get("/").text
+        assert c.post("/get_session_questions", json={}).json()["total"] == 7
+        icon = c.get("/favicon.ico")
+        assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
+    db.close()
+
+
+def test_a_refused_answer_is_a_400_naming_each_refused_one_and_nothing_is_stored(tmp_path: Path) -> None:
+    def validate(task: dict[str, Any]) -> None:
+        if task["text"].endswith(("1", "3")):
+            raise ValueError(f"no to {task['text']}")
+
+    db = Database(tmp_path / "refuse.db")
+    stream = [{"text": f"text {i}"} for i in range(5)]
+    ctrl = Controller({"dataset": "ds", "stream": stream, "validate_answer": validate}, db, resolve(environ={}, cwd=tmp_path))
+    ctrl.start()
+    with TestClient(create_app(ctrl, environ={})) as c:
+        tasks = c.post("/get_session_questions", json={}).json()["tasks"]
+        reply = c.post("/give_answers", json={"answers": [{**t, "answer": "accept"} for t in tasks]})
+        assert reply.status_code == 400
+        body = reply.json()
+        assert body["refused"] == [{"index": 1, "_task_hash": tasks[1]["_task_hash"], "error": "no to text 1"},
+                                   {"index": 3, "_task_hash": tasks[3]["_task_hash"], "error": "no to text 3"}]
+        assert body["error"] == "answer 1 was refused: no to text 1 (and 1 more)"
+        assert c.get("/status").json()["status"]["answered"] == 0
+        others = [{**t, "answer": "accept"} for i, t in enumerate(tasks) if i not in (1, 3)]
+        assert c.post("/give_answers", json={"answers": others}).json()["stored"] == 3
+    db.close()
