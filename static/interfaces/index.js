@@ -1,9 +1,14 @@
 // The registry of interfaces: a task's `_view_id`, else the recipe's `view_id`, picks one.
 import binary from "./binary.js";
+import blocks from "./blocks.js";
+import choice from "./choice.js";
 import classification from "./classification.js";
+import html from "./html.js";
 import ner from "./ner.js";
 import ner_manual from "./ner_manual.js";
+import review from "./review.js";
 import spans_manual from "./spans_manual.js";
 import text from "./text.js";
+import text_input from "./text_input.js";
 
-export const VIEWS = { ner, binary, classification, text, ner_manual, spans_manual };
+export const VIEWS = { ner, binary, classification, text, ner_manual, spans_manual, choice, html, blocks, review, text_input };
