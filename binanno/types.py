@@ -68,4 +68,3 @@ class Components(TypedDict, total=False):
     total: int | Callable[[], int | None]
     exclude: list[str]
     stats: Callable[[], dict[str, Any]]
-    total: int | Callable[[], int | None]
