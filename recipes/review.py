@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 from binanno import Arg, UserError, connect, recipe, set_hashes, split_string
 from binanno.hashing import hash_record
+from binanno.labels import get_labels
 from binanno.stream.count import Total
 from binanno.types import Components, Task
 
@@ -31,9 +32,11 @@ ANSWER_ONLY = ("answer", "_session_id", "_timestamp", "_view_seconds", "_annotat
     show_all=Arg(help="Ask about every input, not only those where the answers disagree", kind="flag", short="S"),
     auto_accept=Arg(help="Store the inputs everyone agreed on without asking, with the answer they all gave",
                     kind="flag", short="A"),
+    label=Arg(help="Labels the reviewer can give (comma-separated or a file; default: those in the answers)",
+              kind="option", short="l", converter=get_labels),
 )
 def review(dataset: str, in_sets: list[str], view_id: str | None = None, show_all: bool = False,
-           auto_accept: bool = False) -> Components:
+           auto_accept: bool = False, label: list[str] | None = None) -> Components:
     """Review the answers of several annotators: where they disagree, decide.
 
     The answers in IN_SETS are merged per input (per question for yes/no answers): each
@@ -76,8 +79,20 @@ def review(dataset: str, in_sets: list[str], view_id: str | None = None, show_al
         "stream": questions(),  # one merged task per input (or per yes/no question), conflicts only by default
         "view_id": "review",  # each version read-only, then the reviewer's own
         "total": Total(count),  # how many inputs there are to review (counted once, when first asked)
-        "config": {"exclude_by": "task"},
+        "config": {"labels": label or answer_labels(db.answers_by_input(in_sets)), "exclude_by": "task"},
     }
+
+
+def answer_labels(answers: Iterator[Task]) -> list[str]:
+    """The span labels and chosen options in the answers, in the order first seen (for the reviewer's label bar)."""
+    found: dict[str, None] = {}
+    for task in answers:
+        for span in task.get("spans", []):
+            if span.get("label"):
+                found.setdefault(span["label"])
+        if task.get("label"):
+            found.setdefault(task["label"])
+    return list(found)
 
 
 def merge_input(answers: list[Task], views: dict[str, str | None], view_id: str | None) -> Iterator[Task]:

@@ -48,7 +48,8 @@ def two_sessions(start_server: Any, tmp_path: Path) -> Path:
 
 def test_review_asks_only_the_conflict_and_stores_the_decision(start_server: Any, two_sessions: Path) -> None:
     server = start_server("review", "final", "gold", db=two_sessions)
-    assert httpx.get(server.url + "/project").json()["view_id"] == "review"
+    project = httpx.get(server.url + "/project").json()
+    assert project["view_id"] == "review" and set(project["config"]["labels"]) == {"PERSON", "ORG", "GPE"}
     (task,) = server.questions()
     assert task["text"] == DISPUTED and task["view_id"] == "ner_manual" and task["tokens"]
     versions = task["versions"]
