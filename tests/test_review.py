@@ -67,7 +67,8 @@ def test_review_asks_only_the_conflict_and_stores_the_decision(start_server: Any
 
 def test_auto_accept_stores_the_agreed_input_without_a_question(start_server: Any, two_sessions: Path) -> None:
     server = start_server("review", "final", "gold", "--auto-accept", db=two_sessions)
-    assert [t["text"] for t in server.questions()] == [DISPUTED]
+    reply = server.post("/get_session_questions", {"session_id": None})
+    assert [t["text"] for t in reply["tasks"]] == [DISPUTED] and reply["total"] == 1
     (stored,) = connect(str(two_sessions)).get_answers("final")
     assert stored["text"] == AGREED and stored["answer"] == "accept" and stored["_session_id"] == "final-auto"
     assert span_texts(stored) == [("Maria Lopez", "PERSON"), ("Northwind Bank", "ORG")]
@@ -76,7 +77,9 @@ def test_auto_accept_stores_the_agreed_input_without_a_question(start_server: An
 
 def test_show_all_asks_every_input(start_server: Any, two_sessions: Path) -> None:
     server = start_server("review", "final", "gold", "--show-all", db=two_sessions)
-    tasks = {t["text"]: t for t in server.questions()}
+    reply = server.post("/get_session_questions", {"session_id": None})
+    assert reply["total"] == 2
+    tasks = {t["text"]: t for t in reply["tasks"]}
     assert set(tasks) == {AGREED, DISPUTED}
     agreed = tasks[AGREED]["versions"]
     assert len(agreed) == 1 and agreed[0]["sessions"] == ["gold-alice", "gold-bob"] and agreed[0]["default"] is True
