@@ -77,8 +77,9 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
         return {"progress": controller.progress(), "total": controller.total(), "status": controller.status(session_id)}
 
     async def index(request: Request) -> Response:
-        page_project = {"dataset": controller.dataset, "view_id": controller.view_id,
-                        "has_progress": "progress" in controller.components or "total" in controller.components}
+        # With a progress estimate or a total, the bar shows from the start ("estimating" until there is one).
+        has_progress = any(controller.components.get(k) is not None for k in ("progress", "total"))
+        page_project = {"dataset": controller.dataset, "view_id": controller.view_id, "has_progress": has_progress}
         return templates.TemplateResponse(request, "index.html", {
             "title": public.get("title") or "binanno", "dataset": controller.dataset,
             "config": public, "project": page_project,

@@ -138,7 +138,10 @@ function save() {
   }
   setMessage("Saving…", false, "save");
   return outbox.send().then(() => {
-    if (!outbox.items.length) setMessage("All answers are saved.", false, "save");
+    // Unless something else was said meanwhile (a refused answer, a failed attempt).
+    if (!outbox.items.length && messageKinds.has("save") && !$("message").classList.contains("error")) {
+      setMessage("All answers are saved.", false, "save");
+    }
     renderProgress();
     if (!current && queue.exhausted && !queue.items.length) renderDone();
   });

@@ -171,3 +171,40 @@ def test_view_id_of_a_task_title_instructions_and_unknown_views(browser: Any, st
     page.keyboard.press("a")
     assert "nonesuch" in page.inner_text(".view-unknown") and "ner_manual" in page.inner_text(".view-unknown")
     page.close()
+
+
+def test_a_long_text_scrolls_to_its_span_and_copying_leaves_the_label_out(browser: Any, start_server: Any, tmp_path: Path) -> None:  # noqa: F811
+    text = " ".join(f"Filler sentence {i} says nothing at all." for i in range(150)) + " Then Acme Corp said so."
+    start = text.index("Acme Corp")
+    source = write_jsonl(tmp_path / "long.jsonl", [{"text": text, "spans": [{"start": start, "end": start + 9, "label": "ORG"}]}])
+    server = start_server("mark", "long", str(source))
+    page = open_page(browser, server, "mark.span")
+    page.wait_for_function("document.querySelector('.card-text').scrollTop > 0")
+    inside = page.eval_on_selector("mark.span", """mark => {
+        const box = mark.closest('.card-text').getBoundingClientRect(), m = mark.getBoundingClientRect();
+        return m.top >= box.top && m.bottom <= box.bottom && m.bottom <= window.innerHeight;
+    }""")
+    assert inside
+    copied = page.eval_on_selector("mark.span", """mark => {
+        const range = document.createRange(); range.selectNodeContents(mark.parentElement);
+        const selection = getSelection(); selection.removeAllRanges(); selection.addRange(range);
+        return selection.toString();
+    }""")
+    assert copied.endswith("Then Acme Corp said so.") and "ORG" not in copied
+    page.close()
+
+
+def test_a_refusal_of_the_only_answer_sent_stays_on_screen(browser: Any, start_server: Any, tmp_path: Path) -> None:  # noqa: F811
+    source = write_jsonl(tmp_path / "one.jsonl", [{"text": "Nothing to mark here."}, {"text": "Nor here."}])
+    server = start_server("page.tasks", "alone", str(source), "--label", "PERSON", "--require-spans", "-F", RECIPE)
+    page = open_page(browser, server, ".tok")
+    first = current_hash(page)
+    page.keyboard.press("a")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("#message.error")
+    page.wait_for_function("window.binanno.outbox.length === 0")
+    assert current_hash(page) == first and "mark at least one span" in page.inner_text("#message")
+    page.keyboard.press("x")  # a reject needs no span
+    save(page)
+    assert [(r["_task_hash"], r["answer"]) for r in stored(server.db, "alone")] == [(first, "reject")]
+    page.close()

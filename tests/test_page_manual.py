@@ -119,12 +119,11 @@ def test_overlaps_are_kept_and_drawn_stacked_in_spans_manual(browser: Any, start
     assert page.inner_text(".view-message") == ""
     assert page.locator(".span-tag").count() == 2
     # Both spans stay visible on the shared token: two bars at different heights.
-    bottoms = page.eval_on_selector_all(f"{tok(4)} .bar", "bars => bars.map(b => b.getBoundingClientRect().bottom)")
+    bottoms = page.eval_on_selector_all(f"{tok(4)} .span-bar", "bars => bars.map(b => b.getBoundingClientRect().bottom)")
     assert len(bottoms) == 2 and bottoms[0] != bottoms[1]
     page.keyboard.press("a")
     (row,) = save_and_read(page, server)
     assert spans_of(row) == [(19, 28, 3, 4, "ORG"), (24, 38, 4, 6, "GPE")]
-    # A click on a span's label removes it.
     page.close()
 
 

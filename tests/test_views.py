@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
+import httpx
 import pytest
 import spacy
 from conftest import write_jsonl
@@ -194,6 +195,9 @@ EVIL = ('<p>Safe <b>bold</b> and <a id="safe" href="https://example.org/">a link
 def test_html_is_sanitized_and_runs_nothing(browser: Any, show: Any) -> None:
     tasks = [{"text": "", "html": EVIL}, {"text": "Only text <b>here</b>"}]
     server = show("pages", tasks, "html")
+    # The vendored sanitizer is served as JavaScript (browsers refuse a module of another MIME type).
+    vendored = httpx.get(server.url + "/static/vendor/purify.es.js")
+    assert vendored.status_code == 200 and vendored.headers["content-type"].startswith("text/javascript")
     page = browser.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -236,6 +240,7 @@ def test_blocks_store_every_block_in_one_answer(browser: Any, show: Any) -> None
     assert page.get_attribute(".block-text_input input", "placeholder") == "a reason"
     page.keyboard.press("2")  # the first block that takes number keys: ner_manual's label ORG, not an option
     assert page.locator(".choice-option.chosen").count() == 0
+    assert page.locator(".block-choice kbd").count() == 0  # no key hints for keys it never gets
     page.hover('.tok[data-i="3"]')  # drag across "Acme Corp"
     page.mouse.down()
     page.hover('.tok[data-i="4"]')

@@ -26,6 +26,8 @@ export default {
     const multiple = config.choice_style === "multiple";
     const options = Array.isArray(task.options) ? task.options : [];
     const chosen = new Set(Array.isArray(task.accept) ? task.accept : []);
+    // In blocks, an earlier block (ner_manual's labels) may own the number keys: then only clicks here.
+    const keys = !ctx.readonly && ctx.numberKeys !== false;
 
     const content = prompt(task);
     if (content) {
@@ -34,7 +36,7 @@ export default {
     }
     const list = document.createElement("ul");
     list.className = "choice-options";
-    list.setAttribute("role", multiple ? "group" : "radiogroup");
+    list.setAttribute("role", "group");  // toggle buttons (aria-pressed), single or multiple
     const buttons = options.map((option, index) => {
       const item = document.createElement("li");
       const button = document.createElement("button");
@@ -49,7 +51,7 @@ export default {
       text.dir = "auto";
       text.textContent = option.text == null ? String(option.id) : String(option.text);
       button.append(mark, text);
-      if (index < 9 && !ctx.readonly) {
+      if (index < 9 && keys) {
         const kbd = document.createElement("kbd");
         kbd.textContent = String(index + 1);
         button.append(kbd);
@@ -89,7 +91,7 @@ export default {
 
     return {
       key(event) {
-        if (ctx.readonly || event.ctrlKey || event.metaKey || event.altKey) return false;
+        if (!keys || event.ctrlKey || event.metaKey || event.altKey) return false;
         if (!/^[1-9]$/.test(event.key)) return false;
         const index = Number(event.key) - 1;
         if (index >= options.length) return false;

@@ -17,6 +17,7 @@ const OPTIONS = { RETURN_DOM_FRAGMENT: true, FORBID_TAGS: ["form", "style"], FOR
 const sheet = new CSSStyleSheet();
 sheet.replaceSync(`
   .html-content { font-size: 1.1rem; line-height: 1.6; overflow-wrap: anywhere; }
+  .html-content > :first-child { margin-top: 0; }
   .html-content img { max-width: 100%; height: auto; }
   .html-content table { border-collapse: collapse; }
   .html-content td, .html-content th { border: 1px solid var(--line, #e0e0e5); padding: .25rem .5rem; }

@@ -115,7 +115,7 @@ export function manualView({ overlap }) {
       function barsFor(el, covering, level, color) {
         for (const index of covering) {
           const line = document.createElement("span");
-          line.className = "bar";
+          line.className = "span-bar";
           line.style.setProperty("--level", String(level[index]));
           line.style.setProperty("--span-color", color(index));
           el.append(line);

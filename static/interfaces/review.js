@@ -16,7 +16,8 @@ sheet.replaceSync(`
   .answer-ignore .review-answer { color: var(--ignore, #6e6e73); }
   .review-sessions { color: var(--muted, #6e6e73); overflow-wrap: anywhere; }
   .review-default { font-size: .7rem; border: 1px solid var(--line, #e0e0e5); border-radius: .25rem; padding: 0 .3rem; }
-  .review-version .card-text { font-size: 1rem; }
+  .review-version .card-text { font-size: 1rem; max-height: 14rem; }
+  .review-version .view-message:empty { display: none; }
   /* Every version has the same input: a choice's prompt is shown once, in the reviewer's own version. */
   .review-version .choice-prompt { display: none; }
   .review-version .choice-option { padding: .2rem .5rem; font-size: .9rem; }
