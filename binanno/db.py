@@ -120,6 +120,11 @@ class Database:
         with self._write_lock, self.db.atomic():
             self.Dataset.get_or_create(name=name, defaults={"created": int(time.time()), "meta": json.dumps(meta or {})})
 
+    def meta(self, name: str) -> dict[str, Any]:
+        """The meta a dataset was created with (the recipe's ``view_id``, for one); UserError if unknown."""
+        meta = json.loads(self._dataset(name).meta or "{}")
+        return meta if isinstance(meta, dict) else {}
+
     def _dataset(self, name: str) -> Dataset:
         try:
             return self.Dataset.get(self.Dataset.name == name)
@@ -193,6 +198,14 @@ class Database:
         if answer:
             query = query.where(self.Example.answer == answer)
         return (json.loads(row.content) for row in query.order_by(self.Example.id).iterator())
+
+    def answers_by_input(self, names: Iterable[str]) -> Iterator[Task]:
+        """The answers of several datasets, those about one input together (by input hash, then oldest
+        first), lazily: a caller can merge them one input at a time. Unknown names raise at once."""
+        ids = [self._dataset(name).id for name in names]
+        query = (self.Example.select(self.Example.content).where(self.Example.dataset.in_(ids))
+                 .order_by(self.Example.input_hash, self.Example.id))
+        return (json.loads(row.content) for row in query.iterator())
 
     def count(self, name: str) -> int:
         return self.Example.select().where(self.Example.dataset == self._dataset(name)).count()

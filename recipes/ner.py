@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from binanno import Arg, UserError, get_stream, recipe, split_string
+from binanno import Arg, get_stream, recipe, split_string
 from binanno.config import resolve
 from binanno.progress import LossProgress
 from binanno.types import Components, Task
@@ -26,7 +26,8 @@ NER_CONFIG = {"explore": 0.3}
     beam_width=Arg(help="Analyses kept per sentence when scoring (setting beam_width)", kind="option", converter=int),
     beam_density=Arg(help="Drop analyses below this share of the best one's probability (setting beam_density)", kind="option", converter=float),
     loader=Arg(help="Loader to read SOURCE with, if not from its extension", kind="option", choices=("jsonl", "json", "csv", "txt")),
-    question=Arg(help="Question type (setting question): binary (one span, yes/no) or verify (is every entity in the sentence right?)",
+    question=Arg(help="Question type (setting question): binary (one span, yes/no), verify (is every entity in the sentence right?), "
+                      "correct (fix the sentence's entities) or auto (binary or correct per sentence)",
                  kind="option", short="q", choices=("binary", "verify", "correct", "auto")),
 )
 def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = None, patterns: str | None = None,
@@ -41,7 +42,9 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
     batches, in one worker thread, while the annotator goes on. Patterns seed the cold
     start: their matches are asked even when the model gives them a low score. With
     --question verify each question is a whole sentence with the model's entities: an
-    accept says they are all of them, exactly.
+    accept says they are all of them, exactly. With --question correct the sentence comes
+    pre-annotated in the manual interface, to be fixed and accepted (a complete annotation);
+    auto picks binary or correct per sentence, by the errors each is expected to reveal per second.
     """
     from binanno.learning.questions import QuestionPlanner
     from binanno.models.backends import load_ner
@@ -54,10 +57,6 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
     # sure (wrongly) were not names, and beat pure uncertainty (bench/README.md).
     settings = resolve(recipe_config=NER_CONFIG)
     question = question or settings["question"]
-    if question in ("correct", "auto"):
-        # The simulations measure these (bench/README.md); the page can't edit spans yet.
-        raise UserError(f"--question {question} needs a card to correct spans on, which the page doesn't have yet: "
-                        "use binary or verify (ner.simulate --strategy correct measures it)")
     ner = load_ner(model, label or [],
                    patterns=load_patterns(patterns) if patterns else None,
                    beam_width=beam_width or settings["beam_width"],

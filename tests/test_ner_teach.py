@@ -119,11 +119,3 @@ def test_teach_verify_asks_whole_sentences_and_learns_them_as_complete(start_ser
     server.post("/give_answers", {"answers": answers, "session_id": None})
     status = wait_for_updates(server.url, 1)
     assert status["answered"] == len(tasks)
-
-
-def test_teach_refuses_question_types_the_page_cannot_show(tmp_path: Path, home: Path) -> None:
-    source = write_jsonl(tmp_path / "source.jsonl", [{"text": "Alice works at Acme."}])
-    result = run_cli("ner.teach", "ds", str(trained_ner_dir()), str(source), "--label", "PERSON", "--question", "correct",
-                     home=home)
-    assert result.returncode != 0 and "--question correct needs a card to correct spans on" in result.stderr
-    assert "Traceback" not in result.stderr

@@ -159,6 +159,8 @@ class QuestionPlanner:
                          "label": label} for s, e, label in sorted(chosen)]
         new["_question"] = kind
         new["_complete"] = True  # an accepted answer gives every entity of the text
+        if kind == "correct":
+            new["_view_id"] = "ner_manual"  # drawn for editing, whatever the recipe's own view
         meta = new.setdefault("meta", {})
         meta["score"] = round(math.prod(q if k in chosen else 1 - q for k, q in cal.items()), 4)  # P(all right)
         return set_hashes(new)  # type: ignore[arg-type]

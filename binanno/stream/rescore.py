@@ -75,3 +75,31 @@ class Rescorer:
             if key in wanted:
                 fresh[key] = (score, question)
         return [fresh.get(question_key(t), (0.0, t)) for t in tasks]
+
+
+class InOrder:
+    """The questions of a scored stream in the source's order, re-annotated when the model has learnt.
+
+    For recipes that ask everything (ner.correct): nothing is ranked, but what the controller
+    gives back after an update (``give_back``, the questions scored ahead and not sent yet)
+    is scored again by ``rescore`` and asked first, so the pre-annotations ahead of the
+    annotator come from the latest model.
+    """
+
+    def __init__(self, scored: Iterable[tuple[float, Task]], rescore: Rescorer | None = None) -> None:
+        self._scored = iter(scored)
+        self.rescore = rescore
+        self._back: list[Task] = []
+
+    def __iter__(self) -> InOrder:
+        return self
+
+    def __next__(self) -> Task:
+        if self._back:
+            return self._back.pop(0)
+        return next(self._scored)[1]
+
+    def give_back(self, tasks: list[Task]) -> None:
+        """Questions handed out but never asked: asked next, in their order, scored again."""
+        fresh = self.rescore(tasks) if self.rescore is not None and tasks else None
+        self._back = ([task for _, task in fresh] if fresh is not None else list(tasks)) + self._back
