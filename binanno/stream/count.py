@@ -25,7 +25,7 @@ def count_records(source: str | Path, loader: str | None = None) -> int | None:
     if loader not in READERS:
         return None
     try:
-        with Path(source).open(encoding="utf-8-sig", newline="") as f:
+        with Path(source).open("rb") as f:  # the readers take bytes and decode line by line
             return sum(1 for _ in READERS[loader](f, str(source)))
     except (UserError, UnicodeDecodeError):
         return None  # the stream itself reports what is wrong with the file
