@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -105,3 +106,32 @@ def start_server(tmp_path: Path, home: Path) -> Iterator[Any]:
     yield start
     for server in servers:
         server.stop()
+
+
+# A real headless Chromium (Debian's), one per test module.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+class Browser:
+    """Playwright's browser, whose pages ignore the server's CSP unless asked: Playwright's
+    ``wait_for_function`` evaluates its string with eval, which the CSP rightly forbids."""
+
+    def __init__(self, instance: Any) -> None:
+        self.instance = instance
+
+    def new_page(self, bypass_csp: bool = True, **kwargs: Any) -> Any:
+        return self.instance.new_page(bypass_csp=bypass_csp, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.instance, name)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (CI installs it)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield Browser(instance)
+        instance.close()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from conftest import write_jsonl
@@ -12,32 +11,6 @@ from conftest import write_jsonl
 from binanno.db import Database
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-class Browser:
-    """Playwright's browser, whose pages ignore the server's CSP unless asked: Playwright's
-    ``wait_for_function`` evaluates its string with eval, which the CSP rightly forbids."""
-
-    def __init__(self, instance: Any) -> None:
-        self.instance = instance
-
-    def new_page(self, bypass_csp: bool = True, **kwargs: Any) -> Any:
-        return self.instance.new_page(bypass_csp=bypass_csp, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.instance, name)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (CI installs it)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield Browser(instance)
-        instance.close()
 
 
 def stored(db_path: Path, dataset: str) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from conftest import write_jsonl
-from test_browser import browser, current_hash, stored, tasks_file  # noqa: F401  (the module's Chromium fixture)
+from test_browser import current_hash, stored, tasks_file
 
 pytestmark = pytest.mark.browser
 RECIPE = str(Path(__file__).parent / "page_recipe.py")

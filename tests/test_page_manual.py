@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import write_jsonl
-from test_browser import browser, stored  # noqa: F401  (the module's Chromium fixture)
+from test_browser import stored
 
 pytestmark = pytest.mark.browser
 RECIPE = str(Path(__file__).parent / "page_recipe.py")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from conftest import write_jsonl
-from test_browser import browser, stored  # noqa: F401  (the module's Chromium fixture)
+from test_browser import stored
 
 from binanno import connect
 from binanno.stream.preprocess import tokens_of

@@ -4,9 +4,8 @@ server in a subprocess serving a custom recipe (written here, through the public
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +15,6 @@ from conftest import write_jsonl
 from binanno.db import Database
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 # A user's recipe: serves the tasks of a JSONL file as they are, with the view_id and config given.
 RECIPE = '''
@@ -45,17 +43,6 @@ def views_show(dataset: str, source: str, view_id: str = "text", config: str = "
 '''
 
 OPTIONS = [{"id": "pos", "text": "Positive"}, {"id": "neg", "text": "Negative"}, {"id": "mix", "text": "Mixed"}]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (CI installs it)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
