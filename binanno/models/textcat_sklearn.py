@@ -24,8 +24,9 @@ Either way the answers of the rarer class are weighted up so that both classes w
 same (``balance``): in active learning rejects usually far outnumber accepts, and an
 unweighted model would learn to say no.
 
-The features of the last ``cache_size`` texts are kept (about 4 KB a text), so that scoring a
-pool of texts again after each update costs a matrix product, not the n-gram extraction.
+The features of the last ``cache_size`` texts and of every answered text are kept (about 4 KB a
+text, in binanno.models.features' FeatureStore), so that scoring a pool of texts again after each
+update costs a sparse matrix product, not the n-gram extraction.
 
 Exclusive labels are still independent binary classifiers (the answers are what make them
 exclusive: see textcat_answers), so the scores of one text need not sum to 1.
@@ -37,7 +38,6 @@ Saved as a directory: ``binanno_textcat.json`` (backend, labels, settings),
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -46,6 +46,7 @@ import numpy as np
 from ..errors import UserError
 from ..stream.preprocess import batched
 from ..types import Task
+from .features import FeatureStore
 from .patterns import question_base
 from .textcat_answers import LabelMemory, label_question, log_loss
 
@@ -96,8 +97,8 @@ class SklearnTextcat:
         self.vectorizer = self._vectorizer()
         # Labels trained online before, with no answers saved, go on online: a refit would forget what they knew.
         self.online = {label for label, clf in self.classifiers.items() if is_fitted(clf) and hasattr(clf, "partial_fit")}
-        self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._answered: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # Answered texts stay pinned in the store: every refit uses them.
+        self.store = FeatureStore(self.vectorizer.transform, self.settings["cache_size"])
 
     def _new_classifier(self) -> Any:
         from sklearn.linear_model import SGDClassifier
@@ -148,6 +149,7 @@ class SklearnTextcat:
             model.memory.add({"text": row["text"], "label": label, "answer": answer}  # type: ignore[misc]
                              for row in rows for label, answer in row["answers"].items())
             model.online -= {label for row in rows for label in row["answers"]}
+            model.store.pinned.update(row["text"] for row in rows)
         return model
 
     def to_disk(self, path: str | Path) -> None:
@@ -178,35 +180,8 @@ class SklearnTextcat:
         return out
 
     def features(self, texts: list[str]) -> Any:
-        """The hashed n-gram rows of ``texts`` (a CSR matrix), from the caches where they have them.
-
-        Answered texts keep their rows for as long as the model remembers them (every refit
-        uses them); other texts are kept for the last ``cache_size`` of them.
-        """
-        from scipy.sparse import csr_matrix
-
-        cache, answered = self._cache, self._answered
-        missing = [t for t in dict.fromkeys(texts) if t not in cache and t not in answered]
-        found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        if missing:
-            fresh = self.vectorizer.transform(missing).tocsr()
-            for i, text in enumerate(missing):
-                lo, hi = fresh.indptr[i], fresh.indptr[i + 1]
-                found[text] = cache[text] = (fresh.indices[lo:hi].astype(np.int32), fresh.data[lo:hi])
-        rows = []
-        for text in texts:
-            row = answered.get(text) or found.get(text)
-            if row is None:
-                row = cache[text]
-                cache.move_to_end(text)
-            rows.append(row)
-        while len(cache) > self.settings["cache_size"]:
-            cache.popitem(last=False)
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        indptr[1:] = np.cumsum([len(indices) for indices, _ in rows])
-        indices = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, np.int32)
-        data = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0)
-        return csr_matrix((data, indices, indptr), shape=(len(rows), self.n_columns))
+        """The hashed n-gram rows of ``texts`` (a CSR matrix), from the store where it has them."""
+        return self.store.matrix(texts)
 
     @property
     def n_columns(self) -> int:
@@ -234,7 +209,8 @@ class SklearnTextcat:
         if any(q.get("label") not in column for q in questions):
             return None
         probs = self.scores([q.get("text", "") for q in questions])
-        return [float(probs[i, column[q["label"]]]) for i, q in enumerate(questions)]
+        columns = np.fromiter((column[q["label"]] for q in questions), dtype=np.int64, count=len(questions))
+        return probs[np.arange(len(questions)), columns].tolist()
 
     def predict(self, texts: Iterable[str]) -> list[dict[str, float]]:
         """The probability of each label for each text, for evaluation."""
@@ -256,10 +232,7 @@ class SklearnTextcat:
             return None
         keys = fresh + self.memory.replay(fresh, self.settings["replay"])
         texts = [self.memory.texts[k] for k in keys]
-        X = self.features(texts[: len(fresh)])
-        for i, text in enumerate(texts[: len(fresh)]):  # kept while remembered: every refit uses them
-            lo, hi = X.indptr[i], X.indptr[i + 1]
-            self._answered[text] = (X.indices[lo:hi], X.data[lo:hi])
+        self.store.pinned.update(texts[: len(fresh)])
         targets = [self.memory.targets(k) for k in keys]
         loss = log_loss(self.predict(texts[: len(fresh)]), targets[: len(fresh)])
         balance = self.memory.weights() if self.settings["balance"] else {}
