@@ -232,6 +232,16 @@ class Database:
             query = query.where(self.Example.session_id == session_id)
         return {getattr(row, column.name) for row in query.iterator()}
 
+    def sessions_by_key(self, name: str, kind: str = "task") -> dict[str, set[str]]:
+        """For each task (or input) key answered in ``name``, the sessions that answered it."""
+        column = self.Example.input_key if kind == "input" else self.Example.task_key
+        query = (self.Example.select(column, self.Example.session_id)
+                 .where(self.Example.dataset == self._dataset(name)).tuples())
+        sessions: dict[str, set[str]] = {}
+        for key, session in query.iterator():
+            sessions.setdefault(key, set()).add(session)
+        return sessions
+
     def stats(self, name: str) -> dict[str, Any]:
         """Counts per answer, per label and per session, and the model's accuracy at question time."""
         answers: Counter[str] = Counter()
