@@ -194,7 +194,7 @@ class Database:
         An unknown dataset raises here, before the first answer is read (so that ``db-out``
         fails before it creates its output file).
         """
-        query = self.Example.select(self.Example.content).where(self.Example.dataset == self._dataset(name))
+        query = self.Example.select(self.Example.content).where(self._selection(name))
         if answer:
             query = query.where(self.Example.answer == answer)
         return (json.loads(row.content) for row in query.order_by(self.Example.id).iterator())
@@ -208,7 +208,18 @@ class Database:
         return (json.loads(row.content) for row in query.iterator())
 
     def count(self, name: str) -> int:
-        return self.Example.select().where(self.Example.dataset == self._dataset(name)).count()
+        return self.Example.select().where(self._selection(name)).count()
+
+    def _selection(self, name: str) -> Any:
+        """The rows of dataset ``name``; or, as in Prodigy, a session's own answers under its
+        name ``DATASET-SESSION`` (a view of DATASET's rows, so nothing is stored twice)."""
+        if name not in self:
+            parents = [d for d in self.datasets() if name.startswith(f"{d}-")]
+            for parent in sorted(parents, key=len, reverse=True):
+                rows = (self.Example.dataset == self._dataset(parent)) & (self.Example.session_id == name)
+                if self.Example.select().where(rows).exists():
+                    return rows
+        return self.Example.dataset == self._dataset(name)
 
     def hashes(self, names: Iterable[str], kind: str = "task", session_id: str | None = None) -> set[int]:
         """Task (or input) hashes answered in ``names``; unknown names count as empty."""
