@@ -261,6 +261,7 @@ class Database:
         correct = scored = 0
         recent: list[bool] = []
         timings: dict[str, list[tuple[float, int]]] = {}
+        speed: dict[str, list[tuple[int, float | None]]] = {}  # session -> (timestamp, seconds on screen)
         for task in self.get_answers(name):
             answer = task["answer"]
             answers[answer] += 1
@@ -271,6 +272,8 @@ class Database:
             for label in task_labels(task):
                 labels.setdefault(label, Counter())[answer] += 1
             sessions.setdefault(task.get("_session_id") or "", Counter())[answer] += 1
+            speed.setdefault(task.get("_session_id") or "", []).append(
+                (int(task.get("_timestamp") or 0), float(seconds) if isinstance(seconds, (int, float)) and 0 < seconds < 3600 else None))
             score = (task.get("meta") or {}).get("score")
             if isinstance(score, (int, float)) and answer in ("accept", "reject"):
                 hit = (score >= 0.5) == (answer == "accept")
@@ -284,6 +287,7 @@ class Database:
             "model_accuracy": correct / scored if scored else None, "model_accuracy_n": scored,
             "model_accuracy_last_100": sum(recent) / len(recent) if recent else None,
             "question_seconds": {kind: question_seconds(rows) for kind, rows in sorted(timings.items())},
+            "session_speed": {k: session_speed(v) for k, v in sorted(speed.items())},
         }
 
 
@@ -318,6 +322,16 @@ def question_seconds(rows: list[tuple[float, int]]) -> dict[str, float | int | N
     per_token = sorted(s / n for s, n in rows if n)
     return {"n": len(seconds), "median": statistics.median(seconds),
             "median_per_token": round(statistics.median(per_token), 3) if per_token else None}
+
+
+def session_speed(rows: list[tuple[int, float | None]]) -> dict[str, float | None]:
+    """One annotator's speed: the median seconds on screen per answer, and answers per minute of
+    work (gaps of over 10 minutes between two answers are breaks, not work)."""
+    seconds = [s for _, s in rows if s is not None]
+    stamps = sorted(t for t, _ in rows if t)
+    working = sum(b - a for a, b in zip(stamps, stamps[1:]) if b - a <= 600)
+    return {"median_seconds": round(statistics.median(seconds), 2) if seconds else None,
+            "per_minute": round(len(stamps) / (working / 60), 2) if working else None}
 
 
 def task_labels(task: Task) -> list[str]:
