@@ -62,6 +62,27 @@ def doc_ratings(answers: Iterable[Task]) -> dict[str, Ratings]:
             for option in sorted(options)}
 
 
+def span_ratings(answers: Iterable[Task]) -> dict[str, Ratings]:
+    """Manual span answers (``ner.manual``, ``spans.manual``): per label, one item per token of each
+    input, whether the session put it inside a span of that label (an accepted answer is complete)."""
+    marked: dict[str, dict[str, dict[str, set[int]]]] = {}  # input -> session -> label -> token indices
+    sizes: dict[str, int] = {}
+    for task in answers:
+        if task.get("answer") != "accept" or not task.get("tokens"):
+            continue
+        task = set_hashes(task)
+        key = input_key(task)
+        sizes[key] = len(task.get("tokens") or [])
+        by_label = marked.setdefault(key, {}).setdefault(str(task.get("_session_id") or ""), {})
+        for span in task.get("spans") or []:
+            if span.get("label") and isinstance(span.get("token_start"), int) and isinstance(span.get("token_end"), int):
+                by_label.setdefault(str(span["label"]), set()).update(range(span["token_start"], span["token_end"] + 1))
+    labels = {label for sessions in marked.values() for by_label in sessions.values() for label in by_label}
+    return {label: {f"{key}:{i}": {s: i in by_label.get(label, set()) for s, by_label in sessions.items()}
+                    for key, sessions in marked.items() for i in range(sizes[key])}
+            for label in sorted(labels)}
+
+
 def _nan_to_none(value: float) -> float | None:
     return None if value is None or math.isnan(value) else round(float(value), 4)
 

@@ -6,7 +6,7 @@ import json
 from typing import Any, Callable
 
 from binanno import Arg, UserError, command, connect
-from binanno.agreement import Ratings, binary_ratings, doc_ratings, iaa
+from binanno.agreement import Ratings, binary_ratings, doc_ratings, iaa, span_ratings
 from binanno.terminal import printable
 
 
@@ -49,3 +49,14 @@ def iaa_doc(dataset: str, json_: bool = False) -> None:
     """Agreement on document labels per option (picked or not): Cohen's kappa (2 sessions), Fleiss' kappa,
     Krippendorff's alpha."""
     _report(dataset, "doc", doc_ratings, json_)
+
+
+@command(
+    "metric.iaa.span",
+    dataset=Arg(help="Dataset of manual span answers (ner.manual, spans.manual) from several sessions"),
+    json_=Arg(help="Print JSON instead of a table", kind="flag"),
+)
+def iaa_span(dataset: str, json_: bool = False) -> None:
+    """Agreement on manual spans per label, token by token (inside a span of the label or not): Cohen's kappa
+    (2 sessions), Fleiss' kappa, Krippendorff's alpha."""
+    _report(dataset, "span", span_ratings, json_)

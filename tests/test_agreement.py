@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from binanno.agreement import agreement, binary_ratings, doc_ratings
+from binanno.agreement import agreement, binary_ratings, doc_ratings, span_ratings
 from tests.conftest import run_cli, write_jsonl
 
 # Ten questions; b disagrees with a on two: observed 0.8, chance 0.5, so Cohen's and Fleiss' kappa
@@ -53,6 +53,20 @@ def test_doc_ratings_per_option() -> None:
     sport, politics = agreement(ratings["SPORT"]), agreement(ratings["POLITICS"])
     assert sport["items"] == politics["items"] == 4
     assert sport["observed"] == 0.75 and politics["observed"] == 0.75
+
+
+def test_span_ratings_token_by_token() -> None:
+    tokens = [{"text": w, "id": i} for i, w in enumerate("Alice met Bob in Paris".split())]
+
+    def manual(session: str, spans: list[tuple[int, int, str]]) -> dict[str, Any]:
+        return {"text": "Alice met Bob in Paris", "tokens": tokens, "answer": "accept", "_session_id": session,
+                "spans": [{"token_start": a, "token_end": b, "label": label} for a, b, label in spans]}
+
+    ratings = span_ratings([manual("a", [(0, 0, "PERSON"), (2, 2, "PERSON"), (4, 4, "GPE")]),
+                            manual("b", [(0, 0, "PERSON"), (4, 4, "GPE")])])
+    person, gpe = agreement(ratings["PERSON"]), agreement(ratings["GPE"])
+    assert person["items"] == gpe["items"] == 5  # one item per token
+    assert person["observed"] == 0.8 and gpe["observed"] == 1.0 and gpe["cohen_kappa"] == 1.0
 
 
 def test_metric_iaa_binary_and_stats_per_annotator(tmp_path: Path, home: Path) -> None:
