@@ -46,6 +46,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("db", None, str, "SQLite file or peewee database URL (default: $BINANNO_HOME/binanno.db)"),
     Setting("batch_size", 10, int, "Questions sent per request, and answers per model update"),
     Setting("feed_overlap", False, to_bool, "Whether every named session sees every question"),
+    Setting("annotations_per_task", None, float, "Distinct named sessions each question goes to (1.5: every question "
+            "to one, half of them to a second); unset: 1, or every session with feed_overlap"),
+    Setting("allowed_sessions", "", str, "The only ?session= names that get questions (comma-separated); empty: any"),
+    Setting("session_tokens", "", str, "JSON file mapping each session name to its own token (basic-auth password or "
+            "bearer token); the session is then taken from the token"),
     Setting("history_size", 10, int, "Answers shown in the page's history"),
     Setting("lookahead", 64, int, "Questions scored ahead of the annotator, so requests never wait for the model"),
     Setting("exclude_by", "task", str, "Skip questions already answered: 'task' (same question) or 'input' (same text)"),

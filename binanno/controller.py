@@ -20,6 +20,7 @@ from .answers import refused_answers
 from .db import Database
 from .errors import UserError
 from .hashing import input_key, set_hashes, task_key
+from .routing import Router, per_task
 from .types import Components, Task
 
 ACCURACY_WINDOW = 50
@@ -51,26 +52,24 @@ class Controller:
         self.view_id: str = components.get("view_id") or "text"
         self.batch_size = max(1, int(settings["batch_size"]))
         self.overlap = bool(settings["feed_overlap"])
+        target = per_task(settings.get("annotations_per_task"), self.overlap)
+        self.overlap = target is None
         self.lookahead = max(self.batch_size * 2, int(settings["lookahead"]))
         self.exclude_by = "input" if settings.get("exclude_by") == "input" else "task"
         self.resend_after = float(settings.get("resend_after", 300))
         self._update: Callable[[list[Task]], Any] | None = components.get("update")
 
         excluded = list(components.get("exclude") or [])
-        # Without overlap, anything answered in this dataset by anyone is done; with overlap,
-        # each session skips only what it answered itself (loaded when the session appears).
-        self._done: set[str] = db.keys(excluded + ([] if self.overlap else [self.dataset]), self.exclude_by)
-        self._session_done: dict[str, set[str]] = {}
+        # Anything answered in an excluded dataset is done; in this dataset a question is done once
+        # as many sessions answered it as it wants (binanno.routing), and never asked twice of one.
+        answered = db.sessions_by_key(self.dataset, self.exclude_by) if self.dataset in db else {}
+        self._router = Router(target, self._key, self.resend_after, db.keys(excluded, self.exclude_by), answered)
         stored = db.stats(self.dataset) if self.dataset in db else {"answers": {}}
         self.totals: Counter[str] = Counter(stored["answers"])
         self.session_counts: dict[str, Counter[str]] = {}
 
         self._cond = threading.Condition()
-        self._log: deque[Task] = deque()
-        self._offset = 0  # how many tasks were dropped from the front of the log
         self._seen: set[str] = set()  # task keys (binanno.hashing): 32-bit hashes collide
-        self._cursors: dict[str, int] = {}
-        self._sent: dict[str, dict[str, tuple[float, Task]]] = {}
         self._pending: list[Task] = []
         self._exhausted = False
         self.error: str | None = None
@@ -96,7 +95,7 @@ class Controller:
         self._worker.start()
         if wait:
             with self._cond:
-                self._cond.wait_for(lambda: self._exhausted or self.error is not None or len(self._log) >= self.lookahead)
+                self._cond.wait_for(lambda: self._exhausted or self.error is not None or len(self._router.log) >= self.lookahead)
                 # A bad record in the first look-ahead (a malformed line 7, say) stops the start.
                 if self.error is not None:
                     raise UserError(self.error)
@@ -136,8 +135,8 @@ class Controller:
     def _wants_more(self) -> bool:
         if self._exhausted or self.error is not None:
             return False
-        front = max(self._cursors.values(), default=self._offset)
-        return self._offset + len(self._log) - front < self.lookahead
+        router = self._router
+        return router.offset + len(router.log) - router.front() < self.lookahead
 
     def _run(self) -> None:
         while True:
@@ -177,10 +176,11 @@ class Controller:
         ``feed_overlap`` every session has its own place in the log, so nothing is taken back."""
         if self.overlap or not hasattr(self._iter, "give_back"):
             return []
-        front = self._cursors.get("", self._offset) - self._offset + self.batch_size
-        unsent = list(self._log)[front:]
+        router = self._router
+        front = router.front() - router.offset + self.batch_size
+        unsent = list(router.log)[front:]
         for _ in unsent:
-            self._log.pop()
+            router.log.pop()
         for task in unsent:
             self._seen.discard(task_key(task))
         if unsent and self.error is None:
@@ -209,10 +209,9 @@ class Controller:
             print(f"⚠ Skipped a question that isn't valid JSON ({e}): {str(task.get('text'))[:60]!r}", file=sys.stderr)
             return
         with self._cond:
-            key = self._key(task)
-            if task_key(task) not in self._seen and key not in self._done:
+            if task_key(task) not in self._seen and self._router.needed(task):
                 self._seen.add(task_key(task))
-                self._log.append(task)
+                self._router.log.append(task)
                 self._cond.notify_all()
 
     def _fail(self, message: str) -> None:
@@ -228,75 +227,51 @@ class Controller:
     def session_name(self, session_id: str | None) -> str:
         return session_id or f"{self.dataset}-default"
 
-    def _session(self, session_id: str) -> str:
-        """Register a session on first sight and return its cursor key."""
-        if session_id not in self._sent:
-            self._sent[session_id] = {}
+    def _session(self, session_id: str) -> None:
+        """Register a session on first sight."""
+        if session_id not in self.session_counts:
             self.session_counts[session_id] = Counter()
-            if self.overlap:
-                self._session_done[session_id] = self.db.keys([self.dataset], self.exclude_by, session_id=session_id)
-        key = session_id if self.overlap else ""
-        self._cursors.setdefault(key, self._offset)
-        return key
+        self._router.join(session_id)
 
     def _key(self, task: Task) -> str:
         return task_key(task) if self.exclude_by == "task" else input_key(task)
 
-    def _skip(self, task: Task, session_id: str) -> bool:
-        key = self._key(task)
-        if key in self._done:
-            return True
-        return self.overlap and key in self._session_done[session_id]
-
     def get_questions(self, session_id: str | None, wait: float = 30.0) -> list[Task]:
-        """The next batch for a session: stale unanswered questions first, then new ones.
+        """The next batch for a session: abandoned questions first, then new ones.
 
         Waits (up to ``wait`` seconds) only when nothing is scored yet.
         """
         session_id = self.session_name(session_id)
         now = time.time()
+        router = self._router
         with self._cond:
-            key = self._session(session_id)
-            sent = self._sent[session_id]
-            tasks: list[Task] = []
-            for key_sent, (when, task) in list(sent.items()):
-                if len(tasks) < self.batch_size and now - when > self.resend_after:
-                    sent[key_sent] = (now, task)
-                    tasks.append(task)
+            self._session(session_id)
+            router.expire(now)
+            tasks = router.take_returned(session_id, self.batch_size, now)
             deadline = now + wait
             while len(tasks) < self.batch_size:
-                position = self._cursors[key] - self._offset
-                if position < len(self._log):
-                    task = self._log[position]
-                    self._cursors[key] += 1
-                    if not self._skip(task, session_id) and task_key(task) not in sent:
-                        sent[task_key(task)] = (now, task)
-                        tasks.append(task)
+                task = router.next_from_log(session_id, now)
+                if task is False:
+                    continue
+                if task is not None:
+                    tasks.append(task)  # type: ignore[arg-type]
                     continue
                 if self._exhausted or tasks:
                     break
                 self._cond.notify_all()
                 if not self._cond.wait(timeout=max(0.0, deadline - time.time())):
                     break
-            self._trim()
+            router.trim()
             self._cond.notify_all()
         return [{**t, "_session_id": session_id} for t in tasks]
 
     def ready_questions(self, session_id: str) -> list[Task] | None:
         """``get_questions`` without waiting; None when it would wait (a new session, nothing scored yet)."""
         with self._cond:
-            if session_id not in self._sent:
+            if session_id not in self.session_counts:
                 return None  # registering a session may read the database
         tasks = self.get_questions(session_id, wait=0)
         return tasks if tasks or self._exhausted else None
-
-    def _trim(self) -> None:
-        # With overlap a session that joins later still needs the whole log.
-        if self.overlap:
-            return
-        while self._log and self._offset < self._cursors.get("", 0):
-            self._log.popleft()
-            self._offset += 1
 
     def receive_answers(self, answers: list[Task], session_id: str | None) -> int:
         """Validate and commit answers, then queue them for the model; returns how many were stored.
@@ -336,14 +311,12 @@ class Controller:
         with self._cond:
             self._session(session_id)
             for task in for_model:
-                self._sent[session_id].pop(task_key(task), None)
+                self._router.answer(session_id, task)
                 if (session_id, task_key(task)) in self._recorded:
                     continue  # a re-sent batch: stored again harmlessly, counted and learned from once
                 self._recorded.add((session_id, task_key(task)))
                 self.totals[task["answer"]] += 1
                 self.session_counts[session_id][task["answer"]] += 1
-                key = self._key(task)
-                (self._session_done[session_id] if self.overlap else self._done).add(key)
                 score = (task.get("meta") or {}).get("score")
                 if isinstance(score, (int, float)) and task["answer"] != "ignore":
                     self._accuracy.append((score >= 0.5) == (task["answer"] == "accept"))
@@ -363,7 +336,7 @@ class Controller:
                 "model_accuracy": accuracy, "model_accuracy_n": len(self._accuracy),
                 "updates": self.updates, "pending_updates": len(self._pending) + (1 if self._busy else 0),
                 "idle": self._idle(),
-                "exhausted": self._exhausted and self._offset + len(self._log) <= max(self._cursors.values(), default=0),
+                "exhausted": self._exhausted and self._router.at_end(session_id),
             }
             if self.error:
                 status["error"] = self.error

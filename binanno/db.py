@@ -194,7 +194,7 @@ class Database:
         An unknown dataset raises here, before the first answer is read (so that ``db-out``
         fails before it creates its output file).
         """
-        query = self.Example.select(self.Example.content).where(self.Example.dataset == self._dataset(name))
+        query = self.Example.select(self.Example.content).where(self._selection(name))
         if answer:
             query = query.where(self.Example.answer == answer)
         return (json.loads(row.content) for row in query.order_by(self.Example.id).iterator())
@@ -208,7 +208,18 @@ class Database:
         return (json.loads(row.content) for row in query.iterator())
 
     def count(self, name: str) -> int:
-        return self.Example.select().where(self.Example.dataset == self._dataset(name)).count()
+        return self.Example.select().where(self._selection(name)).count()
+
+    def _selection(self, name: str) -> Any:
+        """The rows of dataset ``name``; or, as in Prodigy, a session's own answers under its
+        name ``DATASET-SESSION`` (a view of DATASET's rows, so nothing is stored twice)."""
+        if name not in self:
+            parents = [d for d in self.datasets() if name.startswith(f"{d}-")]
+            for parent in sorted(parents, key=len, reverse=True):
+                rows = (self.Example.dataset == self._dataset(parent)) & (self.Example.session_id == name)
+                if self.Example.select().where(rows).exists():
+                    return rows
+        return self.Example.dataset == self._dataset(name)
 
     def hashes(self, names: Iterable[str], kind: str = "task", session_id: str | None = None) -> set[int]:
         """Task (or input) hashes answered in ``names``; unknown names count as empty."""
@@ -232,6 +243,16 @@ class Database:
             query = query.where(self.Example.session_id == session_id)
         return {getattr(row, column.name) for row in query.iterator()}
 
+    def sessions_by_key(self, name: str, kind: str = "task") -> dict[str, set[str]]:
+        """For each task (or input) key answered in ``name``, the sessions that answered it."""
+        column = self.Example.input_key if kind == "input" else self.Example.task_key
+        query = (self.Example.select(column, self.Example.session_id)
+                 .where(self.Example.dataset == self._dataset(name)).tuples())
+        sessions: dict[str, set[str]] = {}
+        for key, session in query.iterator():
+            sessions.setdefault(key, set()).add(session)
+        return sessions
+
     def stats(self, name: str) -> dict[str, Any]:
         """Counts per answer, per label and per session, and the model's accuracy at question time."""
         answers: Counter[str] = Counter()
@@ -240,6 +261,7 @@ class Database:
         correct = scored = 0
         recent: list[bool] = []
         timings: dict[str, list[tuple[float, int]]] = {}
+        speed: dict[str, list[tuple[int, float | None]]] = {}  # session -> (timestamp, seconds on screen)
         for task in self.get_answers(name):
             answer = task["answer"]
             answers[answer] += 1
@@ -250,6 +272,8 @@ class Database:
             for label in task_labels(task):
                 labels.setdefault(label, Counter())[answer] += 1
             sessions.setdefault(task.get("_session_id") or "", Counter())[answer] += 1
+            speed.setdefault(task.get("_session_id") or "", []).append(
+                (int(task.get("_timestamp") or 0), float(seconds) if isinstance(seconds, (int, float)) and 0 < seconds < 3600 else None))
             score = (task.get("meta") or {}).get("score")
             if isinstance(score, (int, float)) and answer in ("accept", "reject"):
                 hit = (score >= 0.5) == (answer == "accept")
@@ -263,6 +287,7 @@ class Database:
             "model_accuracy": correct / scored if scored else None, "model_accuracy_n": scored,
             "model_accuracy_last_100": sum(recent) / len(recent) if recent else None,
             "question_seconds": {kind: question_seconds(rows) for kind, rows in sorted(timings.items())},
+            "session_speed": {k: session_speed(v) for k, v in sorted(speed.items())},
         }
 
 
@@ -297,6 +322,16 @@ def question_seconds(rows: list[tuple[float, int]]) -> dict[str, float | int | N
     per_token = sorted(s / n for s, n in rows if n)
     return {"n": len(seconds), "median": statistics.median(seconds),
             "median_per_token": round(statistics.median(per_token), 3) if per_token else None}
+
+
+def session_speed(rows: list[tuple[int, float | None]]) -> dict[str, float | None]:
+    """One annotator's speed: the median seconds on screen per answer, and answers per minute of
+    work (gaps of over 10 minutes between two answers are breaks, not work)."""
+    seconds = [s for _, s in rows if s is not None]
+    stamps = sorted(t for t, _ in rows if t)
+    working = sum(b - a for a, b in zip(stamps, stamps[1:]) if b - a <= 600)
+    return {"median_seconds": round(statistics.median(seconds), 2) if seconds else None,
+            "per_minute": round(len(stamps) / (working / 60), 2) if working else None}
 
 
 def task_labels(task: Task) -> list[str]:

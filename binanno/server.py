@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import html
 import json
 import secrets
 from typing import Any, AsyncIterator, Mapping
@@ -12,13 +13,14 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
+from .annotators import SCOPE_KEY, TokenAuth, read_tokens, refusal, session_list
 from .config import SETTINGS
 from .controller import AnswerError, Controller
 from .errors import UserError
@@ -72,6 +74,10 @@ def basic_auth(environ: Mapping[str, str]) -> tuple[str, str] | None:
     if user and ":" in user:
         raise UserError("BINANNO_BASIC_AUTH_USER can't contain ':' (basic auth splits user and password there)")
     return (user, password) if user and password else None
+
+
+class SessionRefused(Exception):
+    """A session that ``allowed_sessions`` doesn't name."""
 
 
 class TooLarge(Exception):
@@ -131,11 +137,28 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
     public = page_config(settings)
     favicon = asset_dir("static") / "favicon.ico"
     limit = int(settings.get("max_request_size") or 4_000_000)
+    allowed = session_list(settings.get("allowed_sessions"))
+    tokens = read_tokens(settings.get("session_tokens"))
+
+    def session_of(request: Request, asked: str | None) -> str:
+        """The request's session: the signed-in one (a session token), else the one it names."""
+        signed_in = request.scope.get(SCOPE_KEY)
+        session_id = controller.session_name(f"{controller.dataset}-{signed_in}" if signed_in else asked)
+        why = refusal(session_id, controller.dataset, allowed)
+        if why:
+            raise SessionRefused(why)
+        return session_id
 
     def payload(session_id: str | None) -> dict[str, Any]:
         return {"progress": controller.progress(), "total": controller.total(), "status": controller.status(session_id)}
 
     async def index(request: Request) -> Response:
+        named = request.query_params.get("session")
+        if allowed is not None and not request.scope.get(SCOPE_KEY):
+            why = refusal(f"{controller.dataset}-{named}", controller.dataset, allowed) if named else \
+                "this server serves named sessions only: open the page with ?session=YOUR_NAME"
+            if why:
+                return HTMLResponse(f"<!doctype html><title>binanno</title><p>{html.escape(why)}</p>", 403)
         # With a progress estimate or a total, the bar shows from the start ("estimating" until there is one).
         has_progress = any(controller.components.get(k) is not None for k in ("progress", "total"))
         page_project = {"dataset": controller.dataset, "view_id": controller.view_id, "has_progress": has_progress}
@@ -155,7 +178,10 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
             return _refusal(e)
         except TooLarge:
             return _too_large(limit)
-        session_id = controller.session_name(data.get("session_id"))
+        try:
+            session_id = session_of(request, data.get("session_id"))
+        except SessionRefused as e:
+            return JSONResponse({"error": str(e), "refused": []}, 403)
         # Ready questions are served on the event loop: each hand-off to a thread can wait for the
         # GIL while the model worker trains (p50 ~6 ms more). Only a wait for the model goes to a thread.
         tasks = controller.ready_questions(session_id)
@@ -169,12 +195,14 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
             answers = data.get("answers")
             if not isinstance(answers, list):
                 raise AnswerError("expected {'answers': [...], 'session_id': ...}")
-            session_id = controller.session_name(data.get("session_id"))
+            session_id = session_of(request, data.get("session_id"))
             stored = await run_in_threadpool(controller.receive_answers, answers, session_id)
         except AnswerError as e:
             return _refusal(e)
         except TooLarge:
             return _too_large(limit)
+        except SessionRefused as e:
+            return JSONResponse({"error": str(e), "refused": []}, 403)
         return JSONResponse({"stored": stored, **payload(session_id)})
 
     async def favicon_ico(request: Request) -> Response:
@@ -190,7 +218,9 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
 
     middleware = [Middleware(SameOrigin, hostnames=hostnames)]
     auth = basic_auth(environ)
-    if auth:
+    if tokens:
+        middleware.append(Middleware(TokenAuth, tokens=tokens, shared=auth))
+    elif auth:
         middleware.append(Middleware(BasicAuth, user=auth[0], password=auth[1]))
     routes = [
         Route("/", index),
@@ -215,6 +245,7 @@ def serve(components: Any, settings: dict[str, Any]) -> None:
     from .db import Database
 
     basic_auth(os.environ)  # half a pair is reported before anything starts
+    read_tokens(settings.get("session_tokens"))  # and so is a bad tokens file
     db = Database(settings.get("db") or home() / "binanno.db")
     controller = Controller(components, db, settings)
     try:

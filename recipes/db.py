@@ -122,4 +122,13 @@ def stats(dataset: str | None = None, json_: bool = False) -> None:
         if table:
             print(f"  per {title}:")
             for key, counts in table.items():
-                print(f"    {printable(key) or '(none)':<28} " + "  ".join(f"{a} {counts.get(a, 0):>5}" for a in ANSWERS))
+                speed = info["session_speed"].get(key) if title == "session" else None
+                print(f"    {printable(key) or '(none)':<28} " + "  ".join(f"{a} {counts.get(a, 0):>5}" for a in ANSWERS)
+                      + (_speed(speed) if speed else ""))
+
+
+def _speed(speed: dict[str, float | None]) -> str:
+    parts = [f"{speed['median_seconds']:.1f} s an answer (median)"] if speed["median_seconds"] is not None else []
+    if speed["per_minute"] is not None:
+        parts.append(f"{speed['per_minute']:.1f} a minute")
+    return "  " + ", ".join(parts) if parts else ""

@@ -39,11 +39,13 @@ export class Queue {
         this.items.push(task);
         fresh += 1;
       }
-      if (!(reply.tasks || []).length) this.exhausted = true;
+      // None now, but other sessions hold some that come back after resend_after: ask again later.
+      const waiting = reply.status && reply.status.exhausted === false;
+      if (!(reply.tasks || []).length && !waiting) this.exhausted = true;
       if (reply.status && reply.status.error) this.onMessage(reply.status.error, true);
       this.retryDelay = 500;
       // Only re-sent questions came back (this page has them already): ask again a little later.
-      if (!fresh && !this.exhausted) again = 1000;
+      if (!fresh && !this.exhausted) again = (reply.tasks || []).length ? 1000 : 5000;
     } catch (error) {
       this.onMessage(`Can't load questions (${error.message}); retrying…`, true, "load");
       again = this.retryDelay;
