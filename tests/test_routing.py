@@ -122,7 +122,8 @@ def test_50_concurrent_sessions_with_annotations_per_task_2(start_server: Any, t
 
 def test_an_abandoned_batch_goes_to_another_session_after_resend_after(start_server: Any, tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", texts(30))
-    server = start_server("mark", "ds", str(source), env={"BINANNO_RESEND_AFTER": "1"})
+    # Long enough that answering the other 20 (two round trips) never takes as long, even on a busy machine.
+    server = start_server("mark", "ds", str(source), env={"BINANNO_RESEND_AFTER": "6"})
     assert len(server.questions("ds-gone")) == 10  # fetched, then the annotator left
     answered = 0
     while batch := server.questions("ds-stays"):
@@ -130,8 +131,11 @@ def test_an_abandoned_batch_goes_to_another_session_after_resend_after(start_ser
     assert answered == 20
     reply = server.post("/get_session_questions", {"session_id": "ds-stays"})
     assert reply["tasks"] == [] and not reply["status"]["exhausted"]  # 10 are still out with ds-gone
-    time.sleep(1.5)  # past resend_after
-    batch = server.questions("ds-stays")
+    for _ in range(60):  # past resend_after they come back
+        time.sleep(0.5)
+        batch = server.questions("ds-stays")
+        if batch:
+            break
     assert len(batch) == 10
     reply = server.answer(batch, session_id="ds-stays")
     assert reply["status"]["exhausted"] and reply["status"]["answered"] == 30
