@@ -87,3 +87,30 @@ def test_an_old_database_is_migrated_and_keeps_its_answers(tmp_path: Path) -> No
     assert db.keys(["ds"]) == {task_key(set_hashes({"text": t})) for t in [*TWINS, "other"]}  # type: ignore[misc]
     db.close()
     assert Database(path).count("ds") == 3  # opening it again migrates nothing twice
+
+
+def test_an_old_postgresql_database_is_migrated(postgres: Any) -> None:
+    import psycopg
+
+    url = postgres.new_database()
+    with psycopg.connect(url, autocommit=True) as con:
+        # The schema peewee made before the keys, with its unique index on the 32-bit task hash.
+        con.execute("""
+            CREATE TABLE dataset (id SERIAL PRIMARY KEY, name VARCHAR(255) NOT NULL UNIQUE, created INTEGER NOT NULL, meta TEXT NOT NULL);
+            CREATE TABLE example (id SERIAL PRIMARY KEY, dataset_id INTEGER NOT NULL REFERENCES dataset (id) ON DELETE CASCADE,
+                input_hash BIGINT NOT NULL, task_hash BIGINT NOT NULL, session_id VARCHAR(255) NOT NULL,
+                answer VARCHAR(255) NOT NULL, timestamp INTEGER NOT NULL, content TEXT NOT NULL);
+            CREATE UNIQUE INDEX example_dataset_id_task_hash_session_id ON example (dataset_id, task_hash, session_id);
+            INSERT INTO dataset (name, created, meta) VALUES ('ds', 0, '{}');
+        """)
+        for row in [{"text": TWINS[0], "answer": "accept"}, {"text": "other", "answer": "reject"}]:
+            task = set_hashes(dict(row))  # type: ignore[arg-type]
+            con.execute("INSERT INTO example (dataset_id, input_hash, task_hash, session_id, answer, timestamp, content) "
+                        "VALUES (1, %s, %s, '', %s, 0, %s)", (task["_input_hash"], task["_task_hash"], task["answer"], json.dumps(task)))
+    db = Database(url)
+    assert db.count("ds") == 2
+    db.add_answers("ds", [{"text": TWINS[1], "answer": "accept"}, {"text": "other", "answer": "accept"}])
+    assert sorted(t["text"] for t in db.get_answers("ds")) == sorted([*TWINS, "other"])
+    assert db.stats("ds")["answers"] == {"accept": 3}
+    db.close()
+    assert Database(url).count("ds") == 3
