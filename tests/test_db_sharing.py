@@ -75,10 +75,10 @@ def test_servers_and_commands_share_one_postgresql_database(tmp_path: Path, star
     assert len(exported) == sum(len(done["topics", s]) for s in ("alex", "sam"))
 
 
-def test_stats_lists_the_datasets_without_the_password(tmp_path: Path, postgres: Any) -> None:
+def test_binanno_db_url_and_stats_without_the_password(tmp_path: Path, postgres: Any) -> None:
     url = postgres.new_database().replace("binanno@", "binanno:secret@")  # the test cluster trusts any password
     source = write_jsonl(tmp_path / "in.jsonl", [{"text": "a", "answer": "accept"}])
     assert binanno("db-in", "news", str(source), "--db", url, home=tmp_path).returncode == 0
-    proc = binanno("stats", "--db", url, home=tmp_path)
+    proc = binanno("stats", home=tmp_path, env={"BINANNO_DB": url})  # the URL from the environment
     assert proc.returncode == 0 and "news" in proc.stdout and "binanno:***@127.0.0.1" in proc.stdout
     assert "secret" not in proc.stdout + proc.stderr
