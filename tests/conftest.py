@@ -110,7 +110,7 @@ def start_server(tmp_path: Path, home: Path) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Any]:
     """A throwaway PostgreSQL cluster (tests/fixtures_pg.py), one per test run, removed at the end."""
-    from fixtures_pg import Cluster, pg_bindir
+    from fixtures_pg import Cluster, pg_bindir, run_as_user
 
     bindir = pg_bindir()
     if bindir is None:
@@ -119,7 +119,10 @@ def postgres() -> Iterator[Any]:
         import psycopg  # noqa: F401
     except ImportError:
         pytest.skip('psycopg isn\'t installed (pip install -e ".[postgres]"): the PostgreSQL runs are skipped')
-    cluster = Cluster(bindir)
+    prefix = run_as_user()
+    if prefix is None:
+        pytest.skip("PostgreSQL won't run as root and there is no 'postgres' or 'nobody' user: the PostgreSQL runs are skipped")
+    cluster = Cluster(bindir, prefix)
     yield cluster
     cluster.stop()
 

@@ -31,8 +31,9 @@ def pg_bindir() -> Path | None:
     return None
 
 
-def run_as_user() -> list[str]:
-    """The prefix that runs a command as a user PostgreSQL accepts (none when we aren't root)."""
+def run_as_user() -> list[str] | None:
+    """The prefix that runs a command as a user PostgreSQL accepts (empty when we aren't root; None
+    when we are root and there is no such user)."""
     if os.geteuid() != 0:
         return []
     for name in ("postgres", "nobody"):
@@ -43,7 +44,7 @@ def run_as_user() -> list[str]:
         if shutil.which("runuser"):
             return ["runuser", "-u", name, "--"]
         return ["su", name, "-s", "/bin/sh", "-c"]  # joined into one string by _run
-    raise RuntimeError("no 'postgres' or 'nobody' user to run PostgreSQL as")
+    return None
 
 
 def free_port() -> int:
@@ -55,9 +56,9 @@ def free_port() -> int:
 class Cluster:
     """A running PostgreSQL cluster in a temp folder, owned by a non-root user; ``stop`` removes it."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, prefix: list[str]) -> None:
         self.bindir = bindir
-        self.prefix = run_as_user()
+        self.prefix = prefix
         self.folder = Path(tempfile.mkdtemp(prefix="binanno-pg-"))
         os.chmod(self.folder, 0o755)
         if self.prefix:
