@@ -60,11 +60,13 @@ SHOTS: list[tuple[str, list[dict[str, Any]], dict[str, Any]]] = [
     ("blocks", [{"text": TEXT, "spans": [span(TEXT, "Acme Corp", "ORG")], "options": OPTIONS[:2]}],
      {"labels": LABELS, "blocks": [{"view_id": "ner_manual"}, {"view_id": "choice", "text": None},
                                    {"view_id": "text_input", "field_id": "comment", "field_placeholder": "Anything odd?"}]}),
-    ("review", [{"text": TEXT, "view_id": "ner_manual", "spans": [span(TEXT, "Alice Smith", "PERSON")], "versions": [
+    # As the review recipe makes them: the most common version is the default and pre-fills the reviewer's own.
+    ("review", [{"text": TEXT, "view_id": "ner_manual", "spans": [span(TEXT, "Alice Smith", "PERSON"), span(TEXT, "Berlin", "GPE")],
+                 "versions": [
         {"text": TEXT, "spans": [span(TEXT, "Alice Smith", "PERSON"), span(TEXT, "Acme Corp", "ORG")], "answer": "accept",
-         "sessions": ["news-alice"], "default": True},
+         "sessions": ["news-alice"], "default": False},
         {"text": TEXT, "spans": [span(TEXT, "Alice Smith", "PERSON"), span(TEXT, "Berlin", "GPE")], "answer": "accept",
-         "sessions": ["news-bob", "news-carol"], "default": False}]}], {"labels": LABELS}),
+         "sessions": ["news-bob", "news-carol"], "default": True}]}], {"labels": LABELS}),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import sys
 import threading
@@ -20,6 +21,8 @@ from .types import ANSWERS, Task
 
 proxy = pw.DatabaseProxy()
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal", "busy_timeout": 10000}
+# The key of the PostgreSQL advisory lock that the schema's creation and migration hold.
+SCHEMA_LOCK = 0x62696E616E6E6F  # "binanno"
 
 
 class _Base(pw.Model):
@@ -46,7 +49,8 @@ class Example(_Base):
     task_key = pw.CharField(default="")
     session_id = pw.CharField(default="")
     answer = pw.CharField()
-    timestamp = pw.IntegerField()
+    # 64-bit: PostgreSQL's INTEGER is 32-bit and a millisecond `_timestamp` overflows it (SQLite: the same column).
+    timestamp = pw.BigIntegerField()
     content = pw.TextField()
 
     class Meta:
@@ -61,7 +65,7 @@ def open_database(target: str | Path) -> pw.Database:
         try:
             db = connect(target)
         except (RuntimeError, ValueError, ImportError) as e:
-            raise UserError(f"Can't use database URL '{target}': {e}") from None
+            raise UserError(f"Can't use database URL '{shown(target)}': {e}") from None
         if isinstance(db, pw.SqliteDatabase):
             db.init(db.database, pragmas=SQLITE_PRAGMAS)
         return db
@@ -99,10 +103,17 @@ class Database:
         try:
             self.db.connect(reuse_if_open=True)
             with self._write_lock, self.db.atomic():
+                if isinstance(self.db, pw.PostgresqlDatabase):
+                    # Several servers and commands may start on one empty database at once: two
+                    # CREATE TABLE IF NOT EXISTS race in PostgreSQL, so they take turns.
+                    self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 migrate_keys(self.db, self.Example)
                 self.db.create_tables([self.Dataset, self.Example], safe=True)
-        except pw.DatabaseError as e:  # also "file is not a database"
-            raise UserError(f"Can't open database '{target}': {e}: pass another --db") from None
+        except pw.ImproperlyConfigured as e:  # no driver for the URL's database
+            raise UserError(f"Can't open database '{shown(self.target)}': {e}: pip install \"binanno[postgres]\"") from None
+        except pw.DatabaseError as e:  # also "file is not a database", or no PostgreSQL server there
+            message = " ".join(str(e).split())
+            raise UserError(f"Can't open database '{shown(self.target)}': {message}: pass another --db") from None
 
     def close(self) -> None:
         if not self.db.is_closed():
@@ -154,30 +165,36 @@ class Database:
         With ``chunk_size``, each chunk is a transaction of its own, and other writers get the
         lock between chunks.
         """
-        rows = []
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
         now = int(time.time())
+        count = 0
         for task in answers:
+            count += 1
             if task.get("answer") not in ANSWERS:
                 raise UserError(f"answer must be one of {', '.join(ANSWERS)}, got {task.get('answer')!r}")
             task = set_hashes(task)
             session = task.get("_session_id") or session_id or ""
             task["_session_id"] = session
             task.setdefault("_timestamp", now)
-            rows.append({
+            row: dict[str, Any] = {
                 "input_hash": task["_input_hash"], "task_hash": task["_task_hash"],
                 "input_key": input_key(task), "task_key": task_key(task),
                 "session_id": session, "answer": task["answer"], "timestamp": int(task["_timestamp"]),
                 "content": json.dumps(task, ensure_ascii=False),
-            })
+            }
+            # One row per key, the last answer winning, in the place of the first: PostgreSQL
+            # refuses an upsert that meets its own row twice (SQLite applied them in turn).
+            rows[(row["task_key"], session)] = row
         # Everything is checked before the dataset is created: a bad answer leaves no trace.
         if not rows:
             self.add_dataset(name)
             return 0
-        step = chunk_size or len(rows)
-        for start in range(0, len(rows), step):
+        unique = list(rows.values())
+        step = chunk_size or len(unique)
+        for start in range(0, len(unique), step):
             with self._write_lock, self.db.atomic():
                 dataset, _ = self.Dataset.get_or_create(name=name, defaults={"created": now, "meta": "{}"})
-                chunk = rows[start:start + step]
+                chunk = unique[start:start + step]
                 for row in chunk:
                     row["dataset"] = dataset.id
                 for i in range(0, len(chunk), 200):
@@ -186,7 +203,7 @@ class Database:
                                   update={self.Example.answer: pw.EXCLUDED.answer, self.Example.content: pw.EXCLUDED.content,
                                           self.Example.timestamp: pw.EXCLUDED.timestamp})
                      .execute())
-        return len(rows)
+        return count
 
     def get_answers(self, name: str, answer: str | None = None) -> Iterator[Task]:
         """The stored answers of a dataset, oldest first, lazily.
@@ -289,6 +306,11 @@ class Database:
             "question_seconds": {kind: question_seconds(rows) for kind, rows in sorted(timings.items())},
             "session_speed": {k: session_speed(v) for k, v in sorted(speed.items())},
         }
+
+
+def shown(target: str) -> str:
+    """A database target as it may be printed: the password of a URL left out."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", target)
 
 
 def migrate_keys(db: pw.Database, example: type[Example]) -> None:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from binanno import Arg, UserError, command, connect, get_stream
+from binanno.db import shown
 from binanno.terminal import printable
 from binanno.types import ANSWERS
 
@@ -97,7 +98,7 @@ def stats(dataset: str | None = None, json_: bool = False) -> None:
         if json_:
             print(json.dumps(summary))
             return
-        print(f"Database: {db.target}")
+        print(f"Database: {shown(db.target)}")  # a URL's password left out
         for name, count in summary.items():
             print(f"  {printable(name):<30} {count:>8} answers")
         if not summary:

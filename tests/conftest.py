@@ -1,4 +1,4 @@
-"""Shared fixtures: real files, real SQLite databases, the real server in a subprocess."""
+"""Shared fixtures: real files, real SQLite and PostgreSQL databases, the real server in a subprocess."""
 
 from __future__ import annotations
 
@@ -135,3 +135,31 @@ def browser() -> Iterator[Any]:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield Browser(instance)
         instance.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster (tests/fixtures_pg.py), one per test run, removed at the end."""
+    from fixtures_pg import Cluster, pg_bindir, run_as_user
+
+    bindir = pg_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL isn't installed (apt-get install postgresql): the PostgreSQL runs are skipped")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip('psycopg isn\'t installed (pip install -e ".[postgres]"): the PostgreSQL runs are skipped')
+    prefix = run_as_user()
+    if prefix is None:
+        pytest.skip("PostgreSQL won't run as root and there is no 'postgres' or 'nobody' user: the PostgreSQL runs are skipped")
+    cluster = Cluster(bindir, prefix)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's answers live, once per backend: a SQLite file in tmp_path, then a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "answers.db")
+    return request.getfixturevalue("postgres").new_database()

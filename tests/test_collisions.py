@@ -1,5 +1,5 @@
-"""Two texts whose 32-bit Prodigy hashes collide stay two tasks: in the stream, in the store, in
-db-in's count, and in a database made before the 128-bit keys (migrated when opened)."""
+"""Two texts whose 32-bit Prodigy hashes collide stay two tasks: in the stream, in the store (SQLite
+and PostgreSQL), in db-in's count, and in a database made before the 128-bit keys (migrated when opened)."""
 
 from __future__ import annotations
 
@@ -28,28 +28,28 @@ def test_the_twins_share_prodigy_hashes_but_not_keys() -> None:
     assert task_key(answer) == task_key(question)  # type: ignore[arg-type]
 
 
-def test_the_twins_are_two_rows_and_two_questions(tmp_path: Path, start_server: Any) -> None:
+def test_the_twins_are_two_rows_and_two_questions(tmp_path: Path, start_server: Any, db_target: str) -> None:
     source = write_jsonl(tmp_path / "twins.jsonl", [{"text": t} for t in TWINS])
     assert [t["text"] for t in get_stream(source)] == TWINS
-    db = Database(tmp_path / "a.db")
+    db = Database(db_target)
     assert db.add_answers("ds", [{"text": t, "answer": "accept"} for t in TWINS]) == 2
     assert db.count("ds") == 2
     db.close()
-    server = start_server("mark", "served", str(source), db=tmp_path / "b.db")
+    server = start_server("mark", "served", str(source), db=db_target)
     tasks = server.questions()
     assert sorted(t["text"] for t in tasks) == sorted(TWINS)
     assert server.answer(tasks)["stored"] == 2
     assert server.questions() == []
     server.stop()
-    assert Database(tmp_path / "b.db").count("served") == 2
+    assert Database(db_target).count("served") == 2
 
 
-def test_db_in_reports_the_rows_stored(tmp_path: Path) -> None:
+def test_db_in_reports_the_rows_stored(tmp_path: Path, db_target: str) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", [{"text": t, "answer": "accept"} for t in TWINS] + [{"text": TWINS[0], "answer": "reject"}])
-    proc = binanno("db-in", "ds", str(source), "--db", str(tmp_path / "c.db"), home=tmp_path)
+    proc = binanno("db-in", "ds", str(source), "--db", db_target, home=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "Imported 3 answers into 'ds': 2 new rows (1 replaced an answer to the same task by the same session)" in proc.stdout
-    out = binanno("db-out", "ds", "--db", str(tmp_path / "c.db"), home=tmp_path)
+    out = binanno("db-out", "ds", "--db", db_target, home=tmp_path)
     assert sorted((t["text"], t["answer"]) for t in read_jsonl(out.stdout)) == [(TWINS[0], "reject"), (TWINS[1], "accept")]
 
 
@@ -87,3 +87,30 @@ def test_an_old_database_is_migrated_and_keeps_its_answers(tmp_path: Path) -> No
     assert db.keys(["ds"]) == {task_key(set_hashes({"text": t})) for t in [*TWINS, "other"]}  # type: ignore[misc]
     db.close()
     assert Database(path).count("ds") == 3  # opening it again migrates nothing twice
+
+
+def test_an_old_postgresql_database_is_migrated(postgres: Any) -> None:
+    import psycopg
+
+    url = postgres.new_database()
+    with psycopg.connect(url, autocommit=True) as con:
+        # The schema peewee made before the keys, with its unique index on the 32-bit task hash.
+        con.execute("""
+            CREATE TABLE dataset (id SERIAL PRIMARY KEY, name VARCHAR(255) NOT NULL UNIQUE, created INTEGER NOT NULL, meta TEXT NOT NULL);
+            CREATE TABLE example (id SERIAL PRIMARY KEY, dataset_id INTEGER NOT NULL REFERENCES dataset (id) ON DELETE CASCADE,
+                input_hash BIGINT NOT NULL, task_hash BIGINT NOT NULL, session_id VARCHAR(255) NOT NULL,
+                answer VARCHAR(255) NOT NULL, timestamp INTEGER NOT NULL, content TEXT NOT NULL);
+            CREATE UNIQUE INDEX example_dataset_id_task_hash_session_id ON example (dataset_id, task_hash, session_id);
+            INSERT INTO dataset (name, created, meta) VALUES ('ds', 0, '{}');
+        """)
+        for row in [{"text": TWINS[0], "answer": "accept"}, {"text": "other", "answer": "reject"}]:
+            task = set_hashes(dict(row))  # type: ignore[arg-type]
+            con.execute("INSERT INTO example (dataset_id, input_hash, task_hash, session_id, answer, timestamp, content) "
+                        "VALUES (1, %s, %s, '', %s, 0, %s)", (task["_input_hash"], task["_task_hash"], task["answer"], json.dumps(task)))
+    db = Database(url)
+    assert db.count("ds") == 2
+    db.add_answers("ds", [{"text": TWINS[1], "answer": "accept"}, {"text": "other", "answer": "accept"}])
+    assert sorted(t["text"] for t in db.get_answers("ds")) == sorted([*TWINS, "other"])
+    assert db.stats("ds")["answers"] == {"accept": 3}
+    db.close()
+    assert Database(url).count("ds") == 3

@@ -1,4 +1,4 @@
-"""The answer store on real SQLite files."""
+"""The answer store on real SQLite files and a real PostgreSQL server (each test that takes ``db`` runs on both)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,14 @@ from binanno.hashing import set_hashes
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
+def db(db_target: str) -> Iterator[Database]:
+    database = Database(db_target)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     database = Database(tmp_path / "answers.db")
     yield database
     database.close()
@@ -27,7 +34,8 @@ def answers(*specs: tuple[str, str], **extra: Any) -> list[dict[str, Any]]:
     return [{"text": text, "answer": answer, **extra} for text, answer in specs]
 
 
-def test_wal_mode_and_foreign_keys(db: Database, tmp_path: Path) -> None:
+def test_wal_mode_and_foreign_keys(sqlite_db: Database, tmp_path: Path) -> None:
+    db = sqlite_db
     assert db.db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
     # WAL is a property of the file: another program sees it too
@@ -35,14 +43,14 @@ def test_wal_mode_and_foreign_keys(db: Database, tmp_path: Path) -> None:
         assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_add_answers_commits(db: Database, tmp_path: Path) -> None:
+def test_add_answers_commits(db: Database) -> None:
     assert db.add_answers("ds", answers(("a", "accept"), ("b", "reject"))) == 2
     # A second connection (another process, say) sees them as soon as add_answers returns.
-    with sqlite3.connect(tmp_path / "answers.db") as other:
-        rows = other.execute("SELECT answer FROM example ORDER BY id").fetchall()
-    assert rows == [("accept",), ("reject",)]
-    second = Database(tmp_path / "answers.db")
+    second = Database(db.target)
+    rows = second.db.execute_sql("SELECT answer FROM example ORDER BY id").fetchall()
+    assert [tuple(row) for row in rows] == [("accept",), ("reject",)]
     assert [t["text"] for t in second.get_answers("ds")] == ["a", "b"]
+    second.close()
 
 
 def test_answers_are_hashed_and_stamped(db: Database) -> None:
@@ -100,13 +108,14 @@ def test_datasets_and_contains(db: Database) -> None:
     assert db.datasets() == ["a", "b", "c"] and db.count("c") == 0
 
 
-def test_drop(db: Database, tmp_path: Path) -> None:
+def test_drop(db: Database) -> None:
     db.add_answers("gone", answers(("a", "accept"), ("b", "reject")))
     db.add_answers("kept", answers(("a", "accept")))
     assert db.drop("gone") == 2
     assert db.datasets() == ["kept"] and db.count("kept") == 1
-    with sqlite3.connect(tmp_path / "answers.db") as other:
-        assert other.execute("SELECT COUNT(*) FROM example").fetchone()[0] == 1
+    other = Database(db.target)
+    assert other.db.execute_sql("SELECT COUNT(*) FROM example").fetchone()[0] == 1
+    other.close()
 
 
 def test_hashes(db: Database) -> None:
@@ -178,8 +187,8 @@ def test_sqlite_url(tmp_path: Path) -> None:
     assert [t["text"] for t in Database(tmp_path / "url.db").get_answers("ds")] == ["a"]
 
 
-def test_two_stores_in_one_process_stay_apart(tmp_path: Path) -> None:
-    first, second = Database(tmp_path / "first.db"), Database(tmp_path / "second.db")
+def test_two_stores_in_one_process_stay_apart(tmp_path: Path, db_target: str) -> None:
+    first, second = Database(db_target), Database(tmp_path / "second.db")
     first.add_answers("ds", answers(("only in first", "accept")))
     assert first.datasets() == ["ds"] and second.datasets() == []
     second.add_answers("other", answers(("only in second", "accept")))
@@ -206,6 +215,18 @@ def test_parent_folders_are_created(tmp_path: Path) -> None:
     assert (tmp_path / "deep" / "er" / "x.db").is_file()
 
 
+def test_a_batch_with_one_task_twice_stores_the_last_answer(db: Database) -> None:
+    # One upsert may not meet its own row twice in PostgreSQL: the batch is made one row per key first.
+    batch = answers(("a", "accept"), ("b", "accept"), ("a", "reject"))
+    assert db.add_answers("ds", batch) == 3
+    assert [(t["text"], t["answer"]) for t in db.get_answers("ds")] == [("a", "reject"), ("b", "accept")]
+
+
+def test_a_millisecond_timestamp_fits(db: Database) -> None:
+    db.add_answers("ds", answers(("a", "accept"), _timestamp=1_700_000_000_000))
+    assert [t["_timestamp"] for t in db.get_answers("ds")] == [1_700_000_000_000]
+
+
 def test_writes_from_threads(db: Database) -> None:
     # The server writes from request threads while the worker reads: one lock, one transaction each.
     def write(n: int) -> None:
@@ -226,3 +247,13 @@ def test_connect_uses_binanno_db_then_home(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("BINANNO_DB", str(tmp_path / "env.db"))
     assert Path(connect().target) == tmp_path / "env.db"
     assert Path(connect(str(tmp_path / "arg.db")).target) == tmp_path / "arg.db"
+
+
+def test_no_postgresql_server_is_a_one_line_error_without_the_password() -> None:
+    from conftest import free_port
+
+    with pytest.raises(UserError) as e:
+        Database(f"postgresql://ann:secret@127.0.0.1:{free_port()}/answers")
+    message = str(e.value)
+    assert "Can't open database 'postgresql://ann:***@127.0.0.1:" in message and "pass another --db" in message
+    assert "secret" not in message and "\n" not in message

@@ -1,4 +1,4 @@
-"""db-out, db-in, drop and stats through the real `binanno` command."""
+"""db-out, db-in, drop and stats through the real `binanno` command, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,15 +22,16 @@ TASKS: list[dict[str, Any]] = [
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "answers.db"
+def db_path(db_target: str) -> str:
+    """A SQLite file, then a PostgreSQL URL: every test here runs on both."""
+    return db_target
 
 
-def run(tmp_path: Path, db_path: Path, *args: str, input: str | None = None) -> Any:
+def run(tmp_path: Path, db_path: str, *args: str, input: str | None = None) -> Any:
     return binanno(*args, "--db", str(db_path), home=tmp_path, input=input)
 
 
-def test_round_trip_preserves_tasks(tmp_path: Path, db_path: Path) -> None:
+def test_round_trip_preserves_tasks(tmp_path: Path, db_path: str) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", TASKS)
     proc = run(tmp_path, db_path, "db-in", "news", str(source))
     assert proc.returncode == 0 and "Imported 4 answers into 'news': 4 new rows" in proc.stdout and not proc.stderr
@@ -46,20 +47,20 @@ def test_round_trip_preserves_tasks(tmp_path: Path, db_path: Path) -> None:
     assert "Café crème" in out.stdout  # written as UTF-8, not \u escapes
 
 
-def test_db_in_rehashes(tmp_path: Path, db_path: Path) -> None:
+def test_db_in_rehashes(tmp_path: Path, db_path: str) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", [{"text": "a", "label": "X", "_input_hash": 1, "_task_hash": 2}])
     assert run(tmp_path, db_path, "db-in", "ds", str(source)).returncode == 0
     (task,) = Database(db_path).get_answers("ds")
     assert task["_task_hash"] == set_hashes({"text": "a", "label": "X"})["_task_hash"]
 
 
-def test_db_in_answer_option_overrides(tmp_path: Path, db_path: Path) -> None:
+def test_db_in_answer_option_overrides(tmp_path: Path, db_path: str) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", TASKS)
     assert run(tmp_path, db_path, "db-in", "ds", str(source), "--answer", "reject").returncode == 0
     assert {t["answer"] for t in Database(db_path).get_answers("ds")} == {"reject"}
 
 
-def test_db_in_from_stdin_and_csv(tmp_path: Path, db_path: Path) -> None:
+def test_db_in_from_stdin_and_csv(tmp_path: Path, db_path: str) -> None:
     proc = run(tmp_path, db_path, "db-in", "ds", "-", input='{"text": "piped", "answer": "reject"}\n')
     assert proc.returncode == 0, proc.stderr
     csv = tmp_path / "in.csv"
@@ -68,7 +69,7 @@ def test_db_in_from_stdin_and_csv(tmp_path: Path, db_path: Path) -> None:
     assert [(t["text"], t["answer"]) for t in Database(db_path).get_answers("ds")] == [("piped", "reject"), ("from csv", "accept")]
 
 
-def test_db_in_bad_line_stores_nothing(tmp_path: Path, db_path: Path) -> None:
+def test_db_in_bad_line_stores_nothing(tmp_path: Path, db_path: str) -> None:
     db = Database(db_path)
     db.add_answers("ds", [{"text": "already there", "answer": "accept"}])
     before = list(db.get_answers("ds"))
@@ -83,13 +84,13 @@ def test_db_in_bad_line_stores_nothing(tmp_path: Path, db_path: Path) -> None:
     assert db.datasets() == ["ds"]
 
 
-def test_db_in_bad_answer_value(tmp_path: Path, db_path: Path) -> None:
+def test_db_in_bad_answer_value(tmp_path: Path, db_path: str) -> None:
     path = write_jsonl(tmp_path / "in.jsonl", [{"text": "a", "answer": "accept"}, {"text": "b", "answer": "maybe"}])
     assert_one_line_error(run(tmp_path, db_path, "db-in", "ds", str(path)), "has answer 'maybe'", "--answer")
-    assert not db_path.exists() or Database(db_path).datasets() == []
+    assert Database(db_path).datasets() == []
 
 
-def test_db_in_skip_invalid(tmp_path: Path, db_path: Path) -> None:
+def test_db_in_skip_invalid(tmp_path: Path, db_path: str) -> None:
     path = malformed_at_line_7(tmp_path / "file.jsonl")
     proc = run(tmp_path, db_path, "db-in", "ds", str(path), "--skip-invalid")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
@@ -98,12 +99,12 @@ def test_db_in_skip_invalid(tmp_path: Path, db_path: Path) -> None:
     assert Database(db_path).count("ds") == 9
 
 
-def test_db_in_missing_file(tmp_path: Path, db_path: Path) -> None:
+def test_db_in_missing_file(tmp_path: Path, db_path: str) -> None:
     assert_one_line_error(run(tmp_path, db_path, "db-in", "ds", str(tmp_path / "nope.jsonl")),
                           "Can't find input file", "nope.jsonl")
 
 
-def test_db_out_to_a_file_with_answer_filter(tmp_path: Path, db_path: Path) -> None:
+def test_db_out_to_a_file_with_answer_filter(tmp_path: Path, db_path: str) -> None:
     Database(db_path).add_answers("ds", [{**t, "answer": t.get("answer", "accept")} for t in TASKS])
     out = tmp_path / "accepted.jsonl"
     proc = run(tmp_path, db_path, "db-out", "ds", str(out), "--answer", "accept")
@@ -112,7 +113,7 @@ def test_db_out_to_a_file_with_answer_filter(tmp_path: Path, db_path: Path) -> N
     assert [t["text"] for t in read_jsonl(out.read_text(encoding="utf8"))] == [TASKS[0]["text"], TASKS[3]["text"]]
 
 
-def test_db_out_unknown_dataset(tmp_path: Path, db_path: Path) -> None:
+def test_db_out_unknown_dataset(tmp_path: Path, db_path: str) -> None:
     Database(db_path).add_dataset("news")
     out = tmp_path / "out.jsonl"
     proc = run(tmp_path, db_path, "db-out", "nwes", str(out))
@@ -120,7 +121,7 @@ def test_db_out_unknown_dataset(tmp_path: Path, db_path: Path) -> None:
     assert not out.exists()  # no empty file left behind
 
 
-def test_drop_needs_yes_without_a_tty(tmp_path: Path, db_path: Path) -> None:
+def test_drop_needs_yes_without_a_tty(tmp_path: Path, db_path: str) -> None:
     Database(db_path).add_answers("ds", [{"text": "a", "answer": "accept"}, {"text": "b", "answer": "reject"}])
     proc = run(tmp_path, db_path, "drop", "ds", input="y\n")  # stdin is a pipe, not a tty
     assert_one_line_error(proc, "Dropping 'ds' deletes 2 answers", "--yes")
@@ -131,7 +132,7 @@ def test_drop_needs_yes_without_a_tty(tmp_path: Path, db_path: Path) -> None:
     assert_one_line_error(run(tmp_path, db_path, "drop", "ds", "-y"), "Unknown dataset 'ds'")
 
 
-def test_stats(tmp_path: Path, db_path: Path) -> None:
+def test_stats(tmp_path: Path, db_path: str) -> None:
     empty = run(tmp_path, db_path, "stats")
     assert empty.returncode == 0 and "(no datasets yet)" in empty.stdout
     Database(db_path).add_answers("ds", [{**t, "answer": t.get("answer", "accept"), "_view_seconds": 2.5} for t in TASKS])
@@ -159,7 +160,7 @@ def test_db_directory_is_one_line_error(tmp_path: Path) -> None:
     assert_one_line_error(binanno("stats", "--db", str(tmp_path), home=tmp_path), "is a directory")
 
 
-def test_db_in_span_outside_its_text(tmp_path: Path, db_path: Path) -> None:
+def test_db_in_span_outside_its_text(tmp_path: Path, db_path: str) -> None:
     path = write_jsonl(tmp_path / "in.jsonl", [{"text": "fine"}, {"text": "short", "spans": [{"start": 3, "end": 9, "label": "X"}]}])
     assert_one_line_error(run(tmp_path, db_path, "db-in", "ds", str(path)), f"{path}:2: span [3, 9) is outside the text (length 5)")
-    assert not db_path.exists() or Database(db_path).datasets() == []
+    assert Database(db_path).datasets() == []
