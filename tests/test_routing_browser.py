@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser import browser, stored, tasks_file  # noqa: F401
+from test_browser import stored, tasks_file
 
 pytestmark = pytest.mark.browser
 
