@@ -263,7 +263,7 @@ def read_eval_corpus(db: Any, names: list[str], components: list[str], labels: l
     kinds = {"textcat" if c.startswith("textcat") else c for c in components}
     for name in names:
         answers = list(db.get_answers(name))
-        view_id = db.dataset_meta(name).get("view_id")
+        view_id = db.meta(name).get("view_id")
         used = 0
         if "textcat" in kinds:
             used += corpus.add("textcat", answers)

@@ -144,10 +144,6 @@ class Database:
 
             raise UserError(f"Unknown dataset '{name}'. {did_you_mean(name, self.datasets())}".strip()) from None
 
-    def dataset_meta(self, name: str) -> dict[str, Any]:
-        """What was stored with a dataset when it was created (the server stores its ``view_id``)."""
-        return json.loads(self._dataset(name).meta or "{}")
-
     def drop(self, name: str) -> int:
         """Delete a dataset and its answers; returns how many answers went with it."""
         dataset = self._dataset(name)
