@@ -28,9 +28,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from binanno.components.sorters import prefer_uncertain  # noqa: E402
 from binanno.hashing import set_hashes  # noqa: E402
 from binanno.models.spacy_ner import SpacyNER  # noqa: E402
-from binanno.stream.sorters import prefer_uncertain  # noqa: E402
 
 BTC = ROOT.parent / "shared" / "data" / "btc" / "btc.test"
 LABELS = {"PER": "PERSON", "ORG": "ORG", "LOC": "GPE"}

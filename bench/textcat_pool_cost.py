@@ -34,11 +34,11 @@ def texts_of(size: int) -> tuple[list[str], np.ndarray]:
 
 
 def binanno_cost(size: int, rounds: int) -> dict[str, float]:
+    from binanno.components.rescore import Rescorer
+    from binanno.components.sorters import prefer_uncertain
     from binanno.config import BY_NAME
     from binanno.hashing import set_hashes
     from binanno.models.textcat_sklearn import SklearnTextcat
-    from binanno.stream.rescore import Rescorer
-    from binanno.stream.sorters import prefer_uncertain
 
     texts, y = texts_of(size)
     truth = dict(zip(texts, y.tolist()))

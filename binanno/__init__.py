@@ -7,10 +7,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .components.loaders import get_stream
+from .core import Arg, command, recipe
 from .errors import UserError
 from .hashing import set_hashes
-from .registry import Arg, command, recipe
-from .stream.loaders import get_stream
 
 
 def split_string(value: str) -> list[str]:
@@ -22,13 +22,13 @@ def connect(db: str | None = None) -> Database:
     """The answer store at ``db``, or where the settings point (``--db``, BINANNO_DB, BINANNO_HOME)."""
     import os
 
+    from .components.db import Database
     from .config import home
-    from .db import Database
 
     return Database(db or os.environ.get("BINANNO_DB") or home() / "binanno.db")
 
 
-from .db import Database  # noqa: E402
+from .components.db import Database  # noqa: E402
 
 __all__ = ["Arg", "Database", "UserError", "__version__", "command", "connect", "get_stream", "recipe",
            "set_hashes", "split_string"]

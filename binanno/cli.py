@@ -12,8 +12,8 @@ from typing import Any, NoReturn, Sequence
 
 from . import __version__
 from .config import SETTINGS, home, resolve
+from .core import Recipe, all_recipes, get_recipe, load_file
 from .errors import UserError
-from .registry import Recipe, all_recipes, get_recipe, load_file
 from .terminal import printable
 
 # Settings that every server recipe takes as flags; `db` applies to commands too.

@@ -17,7 +17,7 @@ from collections import Counter, deque
 from typing import Any, Callable, Iterator
 
 from .answers import refused_answers
-from .db import Database
+from .components.db import Database
 from .errors import UserError
 from .hashing import input_key, set_hashes, task_key
 from .routing import Router, per_task
@@ -171,7 +171,7 @@ class Controller:
 
     def _take_back_unsent(self) -> list[Task]:
         """After an update, the questions scored ahead but not sent yet go back to a sorter that can
-        rank them again (binanno.stream.sorters), so the next ones follow the new weights. One batch
+        rank them again (binanno.components.sorters), so the next ones follow the new weights. One batch
         stays, so a request that comes while the sorter rescores is still answered at once. With
         ``feed_overlap`` every session has its own place in the log, so nothing is taken back."""
         if self.overlap or not hasattr(self._iter, "give_back"):

@@ -241,8 +241,8 @@ def serve(components: Any, settings: dict[str, Any]) -> None:
 
     import uvicorn
 
+    from .components.db import Database
     from .config import home
-    from .db import Database
 
     basic_auth(os.environ)  # half a pair is reported before anything starts
     read_tokens(settings.get("session_tokens"))  # and so is a bad tokens file

@@ -25,13 +25,13 @@ import random
 import time
 from typing import Any, Callable, Iterable, Iterator, cast
 
+from .components.rescore import Rescorer
+from .components.sorters import prefer_uncertain, sort_by, window_sort
 from .errors import UserError
 from .hashing import set_hashes
 from .learning.costs import Costs, edits
 from .learning.questions import QuestionPlanner
 from .metrics import ner_scores, textcat_scores
-from .stream.rescore import Rescorer
-from .stream.sorters import prefer_uncertain, sort_by, window_sort
 from .types import Task
 
 QUESTION_STRATEGIES = ("auto", "binary", "verify", "correct")
@@ -74,9 +74,9 @@ def run(
     import tempfile
     from pathlib import Path
 
+    from .components.db import Database
     from .config import resolve
     from .controller import Controller
-    from .db import Database
 
     if decisions < 1 or eval_every < 1 or batch_size < 1:
         raise UserError("--decisions, --eval-every and --batch-size must be at least 1")

@@ -22,10 +22,10 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .components.preprocess import required_components
 from .corpus import NEG_KEY, SPANS_KEY, Corpus, held_out
 from .errors import UserError
 from .metrics import prf
-from .stream.preprocess import required_components
 
 if TYPE_CHECKING:
     from spacy.language import Language

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from binanno import Arg, UserError, command, connect, get_stream
-from binanno.db import shown
+from binanno.components.db import shown
 from binanno.terminal import printable
 from binanno.types import ANSWERS
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from binanno import Arg, UserError, get_stream, recipe, set_hashes, split_string
+from binanno.components.count import Total, count_records
 from binanno.labels import get_labels, require_labels
-from binanno.stream.count import Total, count_records
 from binanno.types import Components, Task
 
 from .ner import sentences
@@ -69,8 +69,8 @@ def spans_manual(dataset: str, model: str, source: str, label: list[str] | None 
 
 def _manual(view_id: str, dataset: str, model: str, source: str, label: list[str] | None, patterns: str | None,
             exclude: list[str] | None, loader: str | None, overlaps: bool) -> Components:
+    from binanno.components.preprocess import add_tokens
     from binanno.models.patterns import PatternMatcher, load_patterns
-    from binanno.stream.preprocess import add_tokens
 
     labels = require_labels(label)
     nlp = load_tokenizer(model)
@@ -116,8 +116,8 @@ def ner_correct(dataset: str, model: str, source: str, label: list[str] | None =
     request path, as ner.teach does) and the sentences ahead are annotated again by the
     updated model.
     """
+    from binanno.components.rescore import InOrder, Rescorer
     from binanno.models.backends import load_ner
-    from binanno.stream.rescore import InOrder, Rescorer
 
     labels = require_labels(label)
     if output and not update:
@@ -183,7 +183,7 @@ def add_matches(matcher: Any, stream: Iterable[Task], overlaps: bool = False) ->
     Without ``overlaps``, a match that overlaps a span already there (or a longer match) is
     left out, so the pre-annotation is one the ner_manual interface can show.
     """
-    from binanno.stream.preprocess import batched
+    from binanno.components.preprocess import batched
 
     for batch in batched(stream, matcher.batch_size):
         for task, doc in zip(batch, matcher.docs([t.get("text", "") for t in batch])):
@@ -219,8 +219,8 @@ def pre_annotate(ner: Any, stream: Iterable[Task], batch_size: int = 32) -> Iter
     ``ner`` is a loaded NER backend (its ``predict`` and spaCy ``nlp``). The question is a
     ``correct`` card: an accepted answer is a complete annotation.
     """
+    from binanno.components.preprocess import batched, tokens_of
     from binanno.models.patterns import question_base
-    from binanno.stream.preprocess import batched, tokens_of
 
     tokenizer: Any = ner.nlp.tokenizer
     for batch in batched(stream, batch_size):

@@ -6,7 +6,7 @@ import copy
 from typing import Iterable, Iterator
 
 from binanno import Arg, UserError, get_stream, recipe, set_hashes, split_string
-from binanno.stream.count import Total, count_records
+from binanno.components.count import Total, count_records
 from binanno.types import Components, Task
 
 VIEW_IDS = ("binary", "ner", "classification", "text", "ner_manual", "spans_manual", "choice", "html", "blocks",
@@ -74,7 +74,7 @@ def whole_questions(stream: Iterable[Task], view_id: str) -> Iterator[Task]:
         return
     import spacy
 
-    from binanno.stream.preprocess import add_tokens
+    from binanno.components.preprocess import add_tokens
 
     nlp = spacy.blank("en")
     for task in stream:

@@ -46,11 +46,11 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
     pre-annotated in the manual interface, to be fixed and accepted (a complete annotation);
     auto picks binary or correct per sentence, by the errors each is expected to reveal per second.
     """
+    from binanno.components.rescore import Rescorer
+    from binanno.components.sorters import prefer_uncertain, sort_by
     from binanno.learning.questions import QuestionPlanner
     from binanno.models.backends import load_ner
     from binanno.models.patterns import load_patterns
-    from binanno.stream.rescore import Rescorer
-    from binanno.stream.sorters import prefer_uncertain, sort_by
 
     # beam_width etc. from binanno.json / BINANNO_* unless given here. A third of the questions
     # picked at random from the look-ahead window: on BTC it found the entities the model was
@@ -105,7 +105,7 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
 
 def sentences(ner: Any, stream: Iterable[Task]) -> Iterator[Task]:
     """Split with the model's own spaCy pipeline, or a rule-based sentencizer for other backends."""
-    from binanno.stream.preprocess import split_sentences
+    from binanno.components.preprocess import split_sentences
 
     nlp = getattr(ner, "nlp", None)
     if nlp is None:

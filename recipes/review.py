@@ -9,9 +9,9 @@ from itertools import groupby
 from typing import Any, Iterator
 
 from binanno import Arg, UserError, connect, recipe, set_hashes, split_string
+from binanno.components.count import Total
 from binanno.hashing import hash_record
 from binanno.labels import get_labels
-from binanno.stream.count import Total
 from binanno.types import Components, Task
 
 VIEW_IDS = ("ner", "binary", "classification", "text", "ner_manual", "spans_manual", "choice", "html", "blocks",

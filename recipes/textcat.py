@@ -39,10 +39,10 @@ def textcat_teach(dataset: str, model: str, source: str, label: list[str] | None
     --exclusive, where an accept of one label is a reject of all the others. Patterns
     propose texts for a label before the model knows anything about it.
     """
+    from binanno.components.combine import combine, update_all
+    from binanno.components.rescore import Rescorer
+    from binanno.components.sorters import prefer_uncertain
     from binanno.models.backends import load_textcat
-    from binanno.stream.combine import combine, update_all
-    from binanno.stream.rescore import Rescorer
-    from binanno.stream.sorters import prefer_uncertain
 
     if not label:
         from binanno import UserError

@@ -6,8 +6,8 @@ import copy
 from typing import Iterable, Iterator
 
 from binanno import Arg, UserError, get_stream, recipe, set_hashes, split_string
+from binanno.components.count import Total, count_records
 from binanno.labels import get_labels, require_labels
-from binanno.stream.count import Total, count_records
 from binanno.types import Components, Task
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import spacy
 from fixtures_ner import complete_task, make_sentences, span_answer
 
+from binanno.components.preprocess import tokens_of
 from binanno.hashing import set_hashes
-from binanno.stream.preprocess import tokens_of
 from binanno.types import Task
 
 SPORT = ["The team won the match {}.", "A late goal settled the game {}.", "The striker scored twice {}."]

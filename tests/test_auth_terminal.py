@@ -10,7 +10,7 @@ import httpx
 from conftest import SAMPLE_SPANS
 from helpers_core import assert_one_line_error, binanno
 
-from binanno.db import Database
+from binanno.components.db import Database
 from binanno.terminal import printable
 
 AUTH = {"BINANNO_BASIC_AUTH_USER": "ann", "BINANNO_BASIC_AUTH_PASS": "s3cret"}

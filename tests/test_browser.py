@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from conftest import write_jsonl
 
-from binanno.db import Database
+from binanno.components.db import Database
 
 pytestmark = pytest.mark.browser
 

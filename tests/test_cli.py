@@ -12,8 +12,8 @@ from helpers_core import assert_one_line_error, binanno, malformed_at_line_7, wr
 
 from binanno import __version__
 from binanno.cli import build_parser, main, overview
-from binanno.db import Database
-from binanno.registry import get_recipe
+from binanno.components.db import Database
+from binanno.core import get_recipe
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,9 @@ from typing import Any
 
 from helpers_core import binanno, read_jsonl, write_jsonl
 
-from binanno.db import Database
+from binanno.components.db import Database
+from binanno.components.loaders import get_stream
 from binanno.hashing import input_key, set_hashes, task_key
-from binanno.stream.loaders import get_stream
 
 # Found by brute force: both pairs of hashes are equal.
 TWINS = ["Sentence number 56944 about the weather.", "Sentence number 77375 about the weather."]

@@ -9,9 +9,9 @@ from typing import Any, Iterator
 
 import pytest
 
+from binanno.components.db import Database
 from binanno.config import resolve
 from binanno.controller import AnswerError, Controller
-from binanno.db import Database
 from binanno.errors import UserError
 
 

@@ -9,8 +9,8 @@ import spacy
 from fixtures_ner import complete_task, span_answer
 from fixtures_train import ner_binary, ner_complete, spans_manual, textcat_binary, textcat_choice, tokens
 
+from binanno.components.db import Database
 from binanno.corpus import NEG_KEY, SPANS_KEY, Corpus, held_out, read_corpus, read_eval_corpus, split
-from binanno.db import Database
 from binanno.errors import UserError
 from binanno.hashing import set_hashes
 

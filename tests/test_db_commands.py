@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from helpers_core import assert_one_line_error, binanno, malformed_at_line_7, read_jsonl, write_jsonl
 
-from binanno.db import Database
+from binanno.components.db import Database
 from binanno.hashing import set_hashes
 
 TASKS: list[dict[str, Any]] = [

@@ -11,7 +11,7 @@ from typing import Any
 from conftest import write_jsonl
 from helpers_core import binanno, read_jsonl
 
-from binanno.db import Database
+from binanno.components.db import Database
 
 
 def annotate_all(server: Any, session: str, done: list[str], errors: list[BaseException]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from conftest import write_jsonl
 
-from binanno.db import Database
+from binanno.components.db import Database
 
 TRIALS = int(os.environ.get("BINANNO_KILL_TRIALS", "3"))
 

@@ -12,10 +12,10 @@ from conftest import run_cli
 from fixtures_train import ner_binary, ner_complete, spans_manual, textcat_binary, textcat_choice
 from spacy.tokens import DocBin
 
+from binanno.components.db import Database
+from binanno.core import get_recipe
 from binanno.corpus import NEG_KEY, SPANS_KEY
-from binanno.db import Database
 from binanno.errors import UserError
-from binanno.registry import get_recipe
 
 
 @pytest.fixture

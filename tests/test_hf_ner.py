@@ -11,11 +11,11 @@ import spacy
 import torch
 from fixtures_hf import MAX_POSITIONS, tiny_bert_dir
 
+from binanno.components.preprocess import tokens_of
 from binanno.errors import UserError
 from binanno.hashing import set_hashes
 from binanno.models.hf_base import load_encoder
 from binanno.models.hf_ner import DEFAULTS, HFNER
-from binanno.stream.preprocess import tokens_of
 from binanno.types import Task
 
 torch.set_num_threads(1)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from helpers_core import assert_one_line_error, binanno
 
-from binanno.db import Database
+from binanno.components.db import Database
+from binanno.components.loaders import SkipCounter, get_stream
 from binanno.errors import UserError
-from binanno.stream.loaders import SkipCounter, get_stream
 
 GOOD = [json.dumps({"text": f"Example number {i}"}) for i in range(10)]
 DEEP = 100_000

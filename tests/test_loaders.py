@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from helpers_core import malformed_at_line_7, write_jsonl
 
+from binanno.components.loaders import SkipCounter, get_stream, guess_loader
 from binanno.errors import InvalidInput, UserError
 from binanno.hashing import set_hashes
-from binanno.stream.loaders import SkipCounter, get_stream, guess_loader
 
 
 def texts(stream: object) -> list[str]:

@@ -8,9 +8,9 @@ from typing import Any, Iterator
 import pytest
 import spacy
 
+from binanno.components.preprocess import add_tokens, required_components, sentence_components, split_sentences
 from binanno.errors import UserError
 from binanno.hashing import set_hashes
-from binanno.stream.preprocess import add_tokens, required_components, sentence_components, split_sentences
 
 TEXT = "Alice Smith lives in Paris. She works for Acme Corp now. Bob does not!"
 

@@ -10,7 +10,7 @@ from typing import Any
 from conftest import ROOT
 
 from binanno.config import SETTINGS
-from binanno.registry import all_recipes
+from binanno.core import all_recipes
 
 README = (ROOT / "README.md").read_text(encoding="utf8")
 

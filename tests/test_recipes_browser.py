@@ -10,7 +10,7 @@ from conftest import write_jsonl
 from test_browser import stored
 
 from binanno import connect
-from binanno.stream.preprocess import tokens_of
+from binanno.components.preprocess import tokens_of
 
 pytestmark = pytest.mark.browser
 

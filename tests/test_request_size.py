@@ -10,9 +10,9 @@ from typing import Any, Iterator
 import httpx
 from conftest import SAMPLE_SPANS
 
+from binanno.components.db import Database
 from binanno.config import resolve
 from binanno.controller import Controller
-from binanno.db import Database
 
 LIMIT = 20_000
 

@@ -13,14 +13,14 @@ import pytest
 from conftest import write_jsonl
 from fixtures_ner import LABELS, make_sentences, trained_ner_dir
 
+from binanno.components.db import Database
+from binanno.components.rescore import Rescorer
+from binanno.components.sorters import prefer_uncertain
 from binanno.config import resolve
 from binanno.controller import Controller
-from binanno.db import Database
 from binanno.hashing import set_hashes
 from binanno.models.spacy_ner import SpacyNER
 from binanno.simulation import simulate_ner
-from binanno.stream.rescore import Rescorer
-from binanno.stream.sorters import prefer_uncertain
 
 
 class Flipping:

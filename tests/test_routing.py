@@ -10,9 +10,9 @@ from typing import Any, Iterator
 
 import pytest
 
+from binanno.components.db import Database
 from binanno.config import resolve
 from binanno.controller import Controller
-from binanno.db import Database
 from binanno.errors import UserError
 from binanno.hashing import task_key
 from binanno.routing import Router

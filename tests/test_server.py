@@ -9,9 +9,9 @@ from typing import Any, Iterator
 import pytest
 from starlette.testclient import TestClient
 
+from binanno.components.db import Database
 from binanno.config import resolve
 from binanno.controller import Controller
-from binanno.db import Database
 from binanno.server import create_app
 
 

@@ -8,8 +8,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from binanno.components.sorters import prefer_high_scores, prefer_low_scores, prefer_uncertain, uncertainty
 from binanno.errors import UserError
-from binanno.stream.sorters import prefer_high_scores, prefer_low_scores, prefer_uncertain, uncertainty
 
 
 def scored(scores: list[float], pattern_at: set[int] = frozenset()) -> list[tuple[float, dict[str, Any]]]:  # type: ignore[assignment]

@@ -10,11 +10,11 @@ import pytest
 import spacy
 from fixtures_ner import LABELS, complete_task, span_answer, trained_ner, trained_ner_dir
 
+from binanno.components.sorters import prefer_uncertain
 from binanno.errors import UserError
 from binanno.hashing import set_hashes
 from binanno.models.patterns import PatternMatcher
 from binanno.models.spacy_ner import SpacyNER
-from binanno.stream.sorters import prefer_uncertain
 
 
 @pytest.fixture

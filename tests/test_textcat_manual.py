@@ -9,9 +9,9 @@ import httpx
 from conftest import SAMPLE_SPANS, free_port, run_cli, write_jsonl
 
 from binanno import connect
+from binanno.components.count import Total, count_records
 from binanno.recipes.mark import mark
 from binanno.recipes.textcat_manual import textcat_manual
-from binanno.stream.count import Total, count_records
 
 TEXTS = [{"text": "Win a free cruise now!"}, {"text": "See you at lunch."}, {"text": "Cheap pills, no prescription."}]
 

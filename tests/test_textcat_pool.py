@@ -13,11 +13,11 @@ import pytest
 from conftest import write_jsonl
 from fixtures_textcat import HAM, SPAM, answer, spam_answers
 
+from binanno.components.rescore import Rescorer
+from binanno.components.sorters import prefer_uncertain
 from binanno.hashing import set_hashes
 from binanno.models.textcat_sklearn import SklearnTextcat
 from binanno.simulation import simulate_textcat
-from binanno.stream.rescore import Rescorer
-from binanno.stream.sorters import prefer_uncertain
 
 
 def is_spam(text: str) -> bool:

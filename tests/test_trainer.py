@@ -9,10 +9,10 @@ import spacy
 from conftest import run_cli
 from fixtures_train import ner_binary, ner_complete, spans_manual, textcat_binary, textcat_choice
 
+from binanno.components.db import Database
+from binanno.core import get_recipe
 from binanno.corpus import Corpus
-from binanno.db import Database
 from binanno.errors import UserError
-from binanno.registry import get_recipe
 from binanno.trainer import format_report, train_pipeline
 
 NEW_TEXT = "Yesterday Carol White joined Hooli in town."

@@ -12,7 +12,7 @@ import pytest
 import spacy
 from conftest import write_jsonl
 
-from binanno.db import Database
+from binanno.components.db import Database
 
 pytestmark = pytest.mark.browser
 

@@ -29,9 +29,9 @@ import math
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator
 
+from ..components.preprocess import tokens_of
 from ..errors import UserError
 from ..hashing import set_hashes
-from ..stream.preprocess import tokens_of
 from ..types import Task
 from .costs import Costs
 

@@ -46,9 +46,9 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from ..components.preprocess import batched, tokens_of
 from ..errors import UserError
 from ..hashing import INPUT_KEYS, hash_record
-from ..stream.preprocess import batched, tokens_of
 from ..types import Task
 from .hf_base import Encoder, Windows, load_encoder, set_threads
 from .patterns import PatternMatcher, question_base, span_question

@@ -26,8 +26,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from ..components.preprocess import batched
 from ..errors import UserError
-from ..stream.preprocess import batched
 from ..types import Task
 from .hf_base import Encoder, load_encoder, set_threads
 from .patterns import question_base

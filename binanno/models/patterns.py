@@ -17,9 +17,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from ..components.preprocess import batched, tokens_of
 from ..errors import UserError
 from ..hashing import INPUT_KEYS, hash_record, set_hashes
-from ..stream.preprocess import batched, tokens_of
 from ..types import Task
 
 if TYPE_CHECKING:

@@ -54,10 +54,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from ..components.preprocess import batched, required_components, tokens_of
 from ..errors import UserError, warn_new_labels
 from ..hashing import INPUT_KEYS, hash_record
 from ..learning.guard import UpdateGuard
-from ..stream.preprocess import batched, required_components, tokens_of
 from ..types import Task
 from .patterns import PatternMatcher, question_base, span_question
 

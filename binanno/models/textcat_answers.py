@@ -25,8 +25,8 @@ import copy
 import random
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from ..components.preprocess import batched
 from ..hashing import INPUT_KEYS, hash_record, set_hashes
-from ..stream.preprocess import batched
 from ..types import Task
 from .patterns import PatternMatcher, question_base
 

@@ -43,8 +43,8 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from ..components.preprocess import batched
 from ..errors import UserError
-from ..stream.preprocess import batched
 from ..types import Task
 from .features import FeatureStore
 from .patterns import question_base

@@ -36,8 +36,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from ..components.preprocess import batched, required_components
 from ..errors import UserError, warn_new_labels
-from ..stream.preprocess import batched, required_components
 from ..types import Task
 from .patterns import question_base
 from .textcat_answers import LabelMemory, label_question, log_loss

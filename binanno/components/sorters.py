@@ -48,7 +48,7 @@ class _Sorter(Iterator[Task]):
     """What both sorters share: a lazy iterator that can take unasked questions back.
 
     The controller gives back the questions it had scored ahead but not sent once the model
-    has learnt from new answers (``give_back``); with ``rescore`` (binanno.stream.rescore)
+    has learnt from new answers (``give_back``); with ``rescore`` (binanno.components.rescore)
     the sorter scores them, and what it holds, again under the new weights before it picks,
     so what is asked next follows the latest model rather than the one of 64 questions ago.
     """

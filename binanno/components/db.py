@@ -1,0 +1,360 @@
+"""Where answers live: peewee models bound at run time, and one small facade over them."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import peewee as pw
+from playhouse.db_url import connect
+
+from ..errors import UserError
+from ..hashing import input_key, set_hashes, task_key
+from ..types import ANSWERS, Task
+
+proxy = pw.DatabaseProxy()
+SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal", "busy_timeout": 10000}
+# The key of the PostgreSQL advisory lock that the schema's creation and migration hold.
+SCHEMA_LOCK = 0x62696E616E6E6F  # "binanno"
+
+
+class _Base(pw.Model):
+    class Meta:
+        database = proxy
+
+
+class Dataset(_Base):
+    id = pw.AutoField()
+    name = pw.CharField(unique=True)
+    created = pw.IntegerField()
+    meta = pw.TextField(default="{}")
+
+
+class Example(_Base):
+    """One answer: a task as answered, by one session, in one dataset."""
+
+    id = pw.AutoField()
+    dataset = pw.ForeignKeyField(Dataset, backref="examples", on_delete="CASCADE")
+    input_hash = pw.BigIntegerField(index=True)
+    task_hash = pw.BigIntegerField(index=True)
+    # The stored identity: 128-bit keys (binanno.hashing), as Prodigy's 32-bit hashes collide.
+    input_key = pw.CharField(default="")
+    task_key = pw.CharField(default="")
+    session_id = pw.CharField(default="")
+    answer = pw.CharField()
+    # 64-bit: PostgreSQL's INTEGER is 32-bit and a millisecond `_timestamp` overflows it (SQLite: the same column).
+    timestamp = pw.BigIntegerField()
+    content = pw.TextField()
+
+    class Meta:
+        # A re-sent batch (after a lost response) overwrites instead of duplicating.
+        indexes = ((("dataset", "task_key", "session_id"), True),)
+
+
+def open_database(target: str | Path) -> pw.Database:
+    """A peewee database for a SQLite path or a database URL (``sqlite:///x.db``, ``postgresql://...``)."""
+    target = str(target)
+    if "://" in target:
+        try:
+            db = connect(target)
+        except (RuntimeError, ValueError, ImportError) as e:
+            raise UserError(f"Can't use database URL '{shown(target)}': {e}") from None
+        if isinstance(db, pw.SqliteDatabase):
+            db.init(db.database, pragmas=SQLITE_PRAGMAS)
+        return db
+    path = Path(target).expanduser()
+    if path.is_dir():
+        raise UserError(f"Database path '{target}' is a directory: pass a file path to --db")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+
+
+def bound_models(database: pw.Database) -> tuple[type[Dataset], type[Example]]:
+    """Copies of ``Dataset`` and ``Example`` bound to ``database`` (same tables and indexes)."""
+    meta = {"database": database}
+    dataset_model = type("Dataset", (Dataset,), {"Meta": type("Meta", (), {**meta, "table_name": "dataset"}),
+                                                       "__module__": __name__})
+    example_model = type("Example", (Example,), {
+        "Meta": type("Meta", (), {**meta, "table_name": "example"}),
+        "dataset": pw.ForeignKeyField(dataset_model, backref="+", on_delete="CASCADE"),
+        "__module__": __name__,
+    })
+    return dataset_model, example_model
+
+
+class Database:
+    """The store's API: datasets and their answers. Every write is one transaction."""
+
+    def __init__(self, target: str | Path) -> None:
+        self.target = str(target)
+        self.db = open_database(target)
+        proxy.initialize(self.db)
+        # Models of our own, bound to this database: with the shared proxy alone, a second
+        # Database in the same process would take over the first one's queries.
+        self.Dataset, self.Example = bound_models(self.db)
+        self._write_lock = threading.Lock()
+        try:
+            self.db.connect(reuse_if_open=True)
+            with self._write_lock, self.db.atomic():
+                if isinstance(self.db, pw.PostgresqlDatabase):
+                    # Several servers and commands may start on one empty database at once: two
+                    # CREATE TABLE IF NOT EXISTS race in PostgreSQL, so they take turns.
+                    self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                migrate_keys(self.db, self.Example)
+                self.db.create_tables([self.Dataset, self.Example], safe=True)
+        except pw.ImproperlyConfigured as e:  # no driver for the URL's database
+            raise UserError(f"Can't open database '{shown(self.target)}': {e}: pip install \"binanno[postgres]\"") from None
+        except pw.DatabaseError as e:  # also "file is not a database", or no PostgreSQL server there
+            message = " ".join(str(e).split())
+            raise UserError(f"Can't open database '{shown(self.target)}': {message}: pass another --db") from None
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+    # datasets
+    def datasets(self) -> list[str]:
+        return [d.name for d in self.Dataset.select(self.Dataset.name).order_by(self.Dataset.name)]
+
+    def __contains__(self, name: str) -> bool:
+        return self.Dataset.select().where(self.Dataset.name == name).exists()
+
+    def add_dataset(self, name: str, meta: dict[str, Any] | None = None) -> None:
+        """Create ``name`` if it doesn't exist (an existing dataset is left as it is)."""
+        with self._write_lock, self.db.atomic():
+            self.Dataset.get_or_create(name=name, defaults={"created": int(time.time()), "meta": json.dumps(meta or {})})
+
+    def meta(self, name: str) -> dict[str, Any]:
+        """The meta a dataset was created with (the recipe's ``view_id``, for one); UserError if unknown."""
+        meta = json.loads(self._dataset(name).meta or "{}")
+        return meta if isinstance(meta, dict) else {}
+
+    def _dataset(self, name: str) -> Dataset:
+        try:
+            return self.Dataset.get(self.Dataset.name == name)
+        except pw.DoesNotExist:
+            from ..errors import did_you_mean
+
+            raise UserError(f"Unknown dataset '{name}'. {did_you_mean(name, self.datasets())}".strip()) from None
+
+    def drop(self, name: str) -> int:
+        """Delete a dataset and its answers; returns how many answers went with it."""
+        dataset = self._dataset(name)
+        with self._write_lock, self.db.atomic():
+            count = self.Example.delete().where(self.Example.dataset == dataset).execute()
+            dataset.delete_instance()
+        return count
+
+    # answers
+    def add_answers(self, name: str, answers: Iterable[Task], session_id: str | None = None,
+                    chunk_size: int | None = None) -> int:
+        """Store answers in one transaction, committed when this returns; returns the count.
+
+        Storing the same task again for the same session replaces it, so retries are safe.
+        With ``chunk_size``, each chunk is a transaction of its own, and other writers get the
+        lock between chunks.
+        """
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        now = int(time.time())
+        count = 0
+        for task in answers:
+            count += 1
+            if task.get("answer") not in ANSWERS:
+                raise UserError(f"answer must be one of {', '.join(ANSWERS)}, got {task.get('answer')!r}")
+            task = set_hashes(task)
+            session = task.get("_session_id") or session_id or ""
+            task["_session_id"] = session
+            task.setdefault("_timestamp", now)
+            row: dict[str, Any] = {
+                "input_hash": task["_input_hash"], "task_hash": task["_task_hash"],
+                "input_key": input_key(task), "task_key": task_key(task),
+                "session_id": session, "answer": task["answer"], "timestamp": int(task["_timestamp"]),
+                "content": json.dumps(task, ensure_ascii=False),
+            }
+            # One row per key, the last answer winning, in the place of the first: PostgreSQL
+            # refuses an upsert that meets its own row twice (SQLite applied them in turn).
+            rows[(row["task_key"], session)] = row
+        # Everything is checked before the dataset is created: a bad answer leaves no trace.
+        if not rows:
+            self.add_dataset(name)
+            return 0
+        unique = list(rows.values())
+        step = chunk_size or len(unique)
+        for start in range(0, len(unique), step):
+            with self._write_lock, self.db.atomic():
+                dataset, _ = self.Dataset.get_or_create(name=name, defaults={"created": now, "meta": "{}"})
+                chunk = unique[start:start + step]
+                for row in chunk:
+                    row["dataset"] = dataset.id
+                for i in range(0, len(chunk), 200):
+                    (self.Example.insert_many(chunk[i:i + 200])
+                     .on_conflict(conflict_target=[self.Example.dataset, self.Example.task_key, self.Example.session_id],
+                                  update={self.Example.answer: pw.EXCLUDED.answer, self.Example.content: pw.EXCLUDED.content,
+                                          self.Example.timestamp: pw.EXCLUDED.timestamp})
+                     .execute())
+        return count
+
+    def get_answers(self, name: str, answer: str | None = None) -> Iterator[Task]:
+        """The stored answers of a dataset, oldest first, lazily.
+
+        An unknown dataset raises here, before the first answer is read (so that ``db-out``
+        fails before it creates its output file).
+        """
+        query = self.Example.select(self.Example.content).where(self._selection(name))
+        if answer:
+            query = query.where(self.Example.answer == answer)
+        return (json.loads(row.content) for row in query.order_by(self.Example.id).iterator())
+
+    def answers_by_input(self, names: Iterable[str]) -> Iterator[Task]:
+        """The answers of several datasets, those about one input together (by input hash, then oldest
+        first), lazily: a caller can merge them one input at a time. Unknown names raise at once."""
+        ids = [self._dataset(name).id for name in names]
+        query = (self.Example.select(self.Example.content).where(self.Example.dataset.in_(ids))
+                 .order_by(self.Example.input_hash, self.Example.id))
+        return (json.loads(row.content) for row in query.iterator())
+
+    def count(self, name: str) -> int:
+        return self.Example.select().where(self._selection(name)).count()
+
+    def _selection(self, name: str) -> Any:
+        """The rows of dataset ``name``; or, as in Prodigy, a session's own answers under its
+        name ``DATASET-SESSION`` (a view of DATASET's rows, so nothing is stored twice)."""
+        if name not in self:
+            parents = [d for d in self.datasets() if name.startswith(f"{d}-")]
+            for parent in sorted(parents, key=len, reverse=True):
+                rows = (self.Example.dataset == self._dataset(parent)) & (self.Example.session_id == name)
+                if self.Example.select().where(rows).exists():
+                    return rows
+        return self.Example.dataset == self._dataset(name)
+
+    def hashes(self, names: Iterable[str], kind: str = "task", session_id: str | None = None) -> set[int]:
+        """Task (or input) hashes answered in ``names``; unknown names count as empty."""
+        ids = [d.id for d in self.Dataset.select(self.Dataset.id).where(self.Dataset.name.in_(list(names)))]
+        if not ids:
+            return set()
+        column = self.Example.input_hash if kind == "input" else self.Example.task_hash
+        query = self.Example.select(column).where(self.Example.dataset.in_(ids))
+        if session_id is not None:
+            query = query.where(self.Example.session_id == session_id)
+        return {getattr(row, column.name) for row in query.iterator()}
+
+    def keys(self, names: Iterable[str], kind: str = "task", session_id: str | None = None) -> set[str]:
+        """Task (or input) keys (binanno.hashing.task_key) answered in ``names``; unknown names count as empty."""
+        ids = [d.id for d in self.Dataset.select(self.Dataset.id).where(self.Dataset.name.in_(list(names)))]
+        if not ids:
+            return set()
+        column = self.Example.input_key if kind == "input" else self.Example.task_key
+        query = self.Example.select(column).where(self.Example.dataset.in_(ids))
+        if session_id is not None:
+            query = query.where(self.Example.session_id == session_id)
+        return {getattr(row, column.name) for row in query.iterator()}
+
+    def sessions_by_key(self, name: str, kind: str = "task") -> dict[str, set[str]]:
+        """For each task (or input) key answered in ``name``, the sessions that answered it."""
+        column = self.Example.input_key if kind == "input" else self.Example.task_key
+        query = (self.Example.select(column, self.Example.session_id)
+                 .where(self.Example.dataset == self._dataset(name)).tuples())
+        sessions: dict[str, set[str]] = {}
+        for key, session in query.iterator():
+            sessions.setdefault(key, set()).add(session)
+        return sessions
+
+    def stats(self, name: str) -> dict[str, Any]:
+        """Counts per answer, per label and per session, and the model's accuracy at question time."""
+        answers: Counter[str] = Counter()
+        labels: dict[str, Counter[str]] = {}
+        sessions: dict[str, Counter[str]] = {}
+        correct = scored = 0
+        recent: list[bool] = []
+        timings: dict[str, list[tuple[float, int]]] = {}
+        speed: dict[str, list[tuple[int, float | None]]] = {}  # session -> (timestamp, seconds on screen)
+        for task in self.get_answers(name):
+            answer = task["answer"]
+            answers[answer] += 1
+            seconds = task.get("_view_seconds")  # type: ignore[misc]
+            if isinstance(seconds, (int, float)) and 0 < seconds < 3600 and answer != "ignore":
+                kind = str(task.get("_question") or "binary")  # type: ignore[misc]
+                timings.setdefault(kind, []).append((float(seconds), len(task.get("tokens") or [])))
+            for label in task_labels(task):
+                labels.setdefault(label, Counter())[answer] += 1
+            sessions.setdefault(task.get("_session_id") or "", Counter())[answer] += 1
+            speed.setdefault(task.get("_session_id") or "", []).append(
+                (int(task.get("_timestamp") or 0), float(seconds) if isinstance(seconds, (int, float)) and 0 < seconds < 3600 else None))
+            score = (task.get("meta") or {}).get("score")
+            if isinstance(score, (int, float)) and answer in ("accept", "reject"):
+                hit = (score >= 0.5) == (answer == "accept")
+                correct += hit
+                scored += 1
+                recent = (recent + [hit])[-100:]
+        return {
+            "dataset": name, "total": sum(answers.values()), "answers": dict(answers),
+            "labels": {k: dict(v) for k, v in sorted(labels.items())},
+            "sessions": {k: dict(v) for k, v in sorted(sessions.items())},
+            "model_accuracy": correct / scored if scored else None, "model_accuracy_n": scored,
+            "model_accuracy_last_100": sum(recent) / len(recent) if recent else None,
+            "question_seconds": {kind: question_seconds(rows) for kind, rows in sorted(timings.items())},
+            "session_speed": {k: session_speed(v) for k, v in sorted(speed.items())},
+        }
+
+
+def shown(target: str) -> str:
+    """A database target as it may be printed: the password of a URL left out."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", target)
+
+
+def migrate_keys(db: pw.Database, example: type[Example]) -> None:
+    """Give a database made before the 128-bit keys its key columns, filled from each row's task.
+
+    Its unique index on the 32-bit task hash merged different texts whose hashes collided, and
+    goes; ``create_tables`` then adds the one on the key.
+    """
+    if "example" not in db.get_tables() or "task_key" in {c.name for c in db.get_columns("example")}:
+        return
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    migrate(migrator.add_column("example", "input_key", example.input_key),
+            migrator.add_column("example", "task_key", example.task_key))
+    for index in db.get_indexes("example"):
+        if index.unique and "task_hash" in index.columns:
+            migrate(migrator.drop_index("example", index.name))
+    rows = example.select(example.id, example.content).order_by(example.id)
+    for i, row in enumerate(rows.iterator()):
+        task = set_hashes(json.loads(row.content))
+        example.update(input_key=input_key(task), task_key=task_key(task)).where(example.id == row.id).execute()
+        if i % 10_000 == 9_999:
+            print(f"Upgrading the database: {i + 1} answers keyed", file=sys.stderr, flush=True)
+
+
+def question_seconds(rows: list[tuple[float, int]]) -> dict[str, float | int | None]:
+    """Seconds on screen for one question type: how many, the median, and the median per token
+    (what ``ner.simulate --decision-cost`` and ``--cost-token`` take)."""
+    seconds = sorted(s for s, _ in rows)
+    per_token = sorted(s / n for s, n in rows if n)
+    return {"n": len(seconds), "median": statistics.median(seconds),
+            "median_per_token": round(statistics.median(per_token), 3) if per_token else None}
+
+
+def session_speed(rows: list[tuple[int, float | None]]) -> dict[str, float | None]:
+    """One annotator's speed: the median seconds on screen per answer, and answers per minute of
+    work (gaps of over 10 minutes between two answers are breaks, not work)."""
+    seconds = [s for _, s in rows if s is not None]
+    stamps = sorted(t for t, _ in rows if t)
+    working = sum(b - a for a, b in zip(stamps, stamps[1:]) if b - a <= 600)
+    return {"median_seconds": round(statistics.median(seconds), 2) if seconds else None,
+            "per_minute": round(len(stamps) / (working / 60), 2) if working else None}
+
+
+def task_labels(task: Task) -> list[str]:
+    """The labels a task asks about: its span labels, else its label."""
+    labels = [s["label"] for s in task.get("spans", []) if s.get("label")]
+    if not labels and task.get("label"):
+        labels = [task["label"]]
+    return labels
