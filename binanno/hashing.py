@@ -33,8 +33,15 @@ def set_hashes(
     input_keys: Iterable[str] = INPUT_KEYS,
     task_keys: Iterable[str] = TASK_KEYS,
     overwrite: bool = False,
+    ignore: Iterable[str] = (),
 ) -> Task:
-    """Add ``_input_hash`` (what is annotated) and ``_task_hash`` (the question asked of it)."""
+    """Add ``_input_hash`` (what is annotated) and ``_task_hash`` (the question asked of it).
+
+    ``ignore`` (Prodigy's argument) names keys left out of both hashes even where listed.
+    """
+    if ignore:
+        input_keys = [k for k in input_keys if k not in ignore]
+        task_keys = [k for k in task_keys if k not in ignore]
     if overwrite or "_input_hash" not in task:
         values = {k: task[k] for k in input_keys if k in task}  # type: ignore[literal-required]
         task["_input_hash"] = hash_record(values)

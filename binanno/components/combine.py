@@ -27,3 +27,14 @@ def update_all(models: list[Any]) -> Any:
         return results[0] if results else None
 
     return update
+
+
+def combine_models(one: Any, two: Any, batch_size: int = 32) -> tuple[Any, Any]:
+    """Prodigy's ``combine_models``: a ``(predict, update)`` pair over two models (say a model and a
+    PatternMatcher). ``predict`` yields both models' (score, question) pairs for each batch of the
+    stream; ``update`` gives each batch of answers to both."""
+
+    def predict(stream: Iterable[Task]) -> Iterator[tuple[float, Task]]:
+        return combine([one, two], stream, batch_size=batch_size)
+
+    return predict, update_all([one, two])

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import peewee as pw
-from playhouse.db_url import connect
+from playhouse.db_url import connect as connect_url
 
 from ..errors import UserError
 from ..hashing import input_key, set_hashes, task_key
@@ -63,7 +63,7 @@ def open_database(target: str | Path) -> pw.Database:
     target = str(target)
     if "://" in target:
         try:
-            db = connect(target)
+            db = connect_url(target)
         except (RuntimeError, ValueError, ImportError) as e:
             raise UserError(f"Can't use database URL '{shown(target)}': {e}") from None
         if isinstance(db, pw.SqliteDatabase):
@@ -89,8 +89,34 @@ def bound_models(database: pw.Database) -> tuple[type[Dataset], type[Example]]:
     return dataset_model, example_model
 
 
+def connect(db_id: str | None = None, db_settings: dict[str, Any] | None = None) -> Database:
+    """The answer store at ``db_id`` (a SQLite path or a database URL), or where the settings point (``--db``,
+    BINANNO_DB, BINANNO_HOME); Prodigy's ``connect("sqlite", {"sqlite": {"path": DIR, "name": FILE}})`` too."""
+    import os
+
+    from ..config import home
+
+    if db_id in ("sqlite", "postgresql", "mysql"):
+        settings = (db_settings or {}).get(db_id) or {}
+        if db_id != "sqlite":
+            raise UserError(f"connect('{db_id}', ...): pass the database URL instead, e.g. connect('postgresql://user@host/db')")
+        db_id = str(Path(settings.get("path") or home()).expanduser() / settings.get("name", "binanno.db")) if settings else None
+    return Database(db_id or os.environ.get("BINANNO_DB") or home() / "binanno.db")
+
+
+class _Names(list):  # type: ignore[type-arg]
+    """A list of names that may also be called: ``db.datasets`` is Prodigy's, ``db.datasets()`` binanno's."""
+
+    def __call__(self) -> list[str]:
+        return list(self)
+
+
 class Database:
-    """The store's API: datasets and their answers. Every write is one transaction."""
+    """The store's API: datasets and their answers. Every write is one transaction.
+
+    Prodigy's method names are real methods here (``get_dataset_examples``, ``add_examples``,
+    ``get_task_hashes``, ``drop_dataset``...), over the same queries as binanno's own.
+    """
 
     def __init__(self, target: str | Path) -> None:
         self.target = str(target)
@@ -120,21 +146,40 @@ class Database:
             self.db.close()
 
     # datasets
-    def datasets(self) -> list[str]:
-        return [d.name for d in self.Dataset.select(self.Dataset.name).order_by(self.Dataset.name)]
+    @property
+    def datasets(self) -> _Names:
+        """The dataset names, sorted (Prodigy's property; ``datasets()`` also works)."""
+        return _Names(d.name for d in self.Dataset.select(self.Dataset.name).order_by(self.Dataset.name))
+
+    @property
+    def sessions(self) -> _Names:
+        """The session names that answered in any dataset, as ``DATASET-SESSION`` where named so."""
+        query = self.Example.select(self.Example.session_id).where(self.Example.session_id != "").distinct()
+        return _Names(sorted(row.session_id for row in query))
 
     def __contains__(self, name: str) -> bool:
         return self.Dataset.select().where(self.Dataset.name == name).exists()
 
-    def add_dataset(self, name: str, meta: dict[str, Any] | None = None) -> None:
-        """Create ``name`` if it doesn't exist (an existing dataset is left as it is)."""
+    def __len__(self) -> int:
+        """How many datasets there are."""
+        return self.Dataset.select().count()
+
+    def add_dataset(self, name: str, meta: dict[str, Any] | None = None, session: bool = False) -> None:
+        """Create ``name`` if it doesn't exist (an existing dataset is left as it is).
+
+        ``session`` is Prodigy's flag for a session dataset: binanno keeps a session's answers in the
+        dataset with their ``_session_id`` (see ``_selection``), so it is only recorded in the meta.
+        """
+        meta = {**(meta or {}), **({"session": True} if session else {})}
         with self._write_lock, self.db.atomic():
-            self.Dataset.get_or_create(name=name, defaults={"created": int(time.time()), "meta": json.dumps(meta or {})})
+            self.Dataset.get_or_create(name=name, defaults={"created": int(time.time()), "meta": json.dumps(meta)})
 
     def meta(self, name: str) -> dict[str, Any]:
         """The meta a dataset was created with (the recipe's ``view_id``, for one); UserError if unknown."""
         meta = json.loads(self._dataset(name).meta or "{}")
         return meta if isinstance(meta, dict) else {}
+
+    get_meta = meta
 
     def _dataset(self, name: str) -> Dataset:
         try:
@@ -152,7 +197,37 @@ class Database:
             dataset.delete_instance()
         return count
 
+    drop_dataset = drop
+
     # answers
+    def add_examples(self, examples: Iterable[Task], datasets: Iterable[str] = ()) -> None:
+        """Prodigy's ``add_examples``: store the answers in each of ``datasets``."""
+        examples = list(examples)
+        for name in datasets:
+            self.add_answers(name, examples)
+
+    def link(self, dataset: str, example_ids: Iterable[int]) -> None:
+        """Prodigy's ``link``: add stored answers (by their task hashes) to ``dataset`` too."""
+        wanted = set(example_ids)
+        rows = self.Example.select(self.Example.content).where(self.Example.task_hash.in_(list(wanted)))
+        self.add_answers(dataset, [json.loads(row.content) for row in rows.iterator()])
+
+    def get_dataset_examples(self, name: str) -> list[Task]:
+        """Every answer of a dataset (or of a session, by its ``DATASET-SESSION`` name), oldest first."""
+        return list(self.get_answers(name))
+
+    def get_dataset(self, name: str, default: list[Task] | None = None) -> list[Task] | None:
+        """Prodigy's older ``get_dataset``: the answers, or ``default`` for an unknown dataset."""
+        return self.get_dataset_examples(name) if name in self else default
+
+    def get_input_hashes(self, *names: str) -> set[int]:
+        """The ``_input_hash`` of every answer in the datasets ``names``."""
+        return self.hashes(names, kind="input")
+
+    def get_task_hashes(self, *names: str) -> set[int]:
+        """The ``_task_hash`` of every answer in the datasets ``names``."""
+        return self.hashes(names, kind="task")
+
     def add_answers(self, name: str, answers: Iterable[Task], session_id: str | None = None,
                     chunk_size: int | None = None) -> int:
         """Store answers in one transaction, committed when this returns; returns the count.
@@ -222,6 +297,8 @@ class Database:
 
     def count(self, name: str) -> int:
         return self.Example.select().where(self._selection(name)).count()
+
+    count_dataset = count
 
     def _selection(self, name: str) -> Any:
         """The rows of dataset ``name``; or, as in Prodigy, a session's own answers under its

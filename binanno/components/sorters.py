@@ -1,6 +1,6 @@
 """Sorters: turn a scored stream of (score, task) into the stream of tasks to ask, lazily.
 
-Three algorithms, picked by name so a recipe or a simulation can pass either through:
+Four algorithms, picked by name so a recipe or a simulation can pass either through:
 
 - ``"ema"``: a filter. It keeps an exponential moving average of the priority and yields
   a task when its priority is at least the average minus ``slack``. Skipped tasks pull
@@ -9,6 +9,8 @@ Three algorithms, picked by name so a recipe or a simulation can pass either thr
 - ``"window"``: a reorderer. It keeps the next ``window`` scored tasks in a heap and
   yields the best one each time it reads another; at the end of the stream it empties
   the heap best-first. Nothing is dropped from a finite stream.
+- ``"probability"``: Prodigy's sampler: each task is asked with probability its priority
+  (at least ``min_prob``), trusting the scores as they are.
 - ``"pool"``: the window, ``pool_size`` questions wide (filled lazily) and scored again as a
   whole after every update: pool-based active learning over a bounded sliding pool.
 
@@ -207,6 +209,37 @@ class PoolSort(WindowSort):
         return task
 
 
+class Probability(_Sorter):
+    """Prodigy's random sampler by score: yield each task with probability its priority (the
+    score itself for ``prefer_high_scores``), clipped to [``min_prob``, 1] so that a stream of
+    sure scores still asks something. It trusts the scores as they are, where the EMA filter
+    adapts to their scale. Seeded, so a run can be repeated.
+    """
+
+    def __init__(self, scored: Iterable[tuple[float, Task]], priority: Priority = lambda p: p, min_prob: float = 0.05,
+                 seed: int = 0, rescore: Rescore | None = None) -> None:
+        super().__init__(scored, priority, rescore)
+        self.min_prob = min_prob
+        self._rng = random.Random(seed)
+        self._back: list[tuple[float, Task]] = []
+
+    def give_back(self, tasks: list[Task]) -> None:
+        """Questions handed out but never asked: drawn again first, rescored."""
+        back = [(self._score_of(t), t) for t in tasks]
+        fresh = self.rescore([t for _, t in back]) if self.rescore is not None and back else None
+        self._back = (fresh if fresh is not None else back) + self._back
+
+    def __next__(self) -> Task:
+        while True:
+            item = self._back.pop(0) if self._back else self._pull()
+            if item is None:
+                raise StopIteration
+            score, task = item
+            chance = min(1.0, max(self.min_prob, self.priority(score)))
+            if is_pattern(task) or self._rng.random() < chance:
+                return self._out(score, task)
+
+
 def ema_filter(scored: Iterable[tuple[float, Task]], priority: Priority, alpha: float = 0.1, slack: float = 0.02,
                max_skip: int = 100, rescore: Rescore | None = None) -> EmaFilter:
     """A lazy :class:`EmaFilter` over ``scored``."""
@@ -225,10 +258,18 @@ def pool_sort(scored: Iterable[tuple[float, Task]], priority: Priority, pool_siz
     return PoolSort(scored, priority, pool_size=pool_size, explore=explore, seed=seed, rescore=rescore)
 
 
-ALGORITHMS: dict[str, Callable[..., Iterator[Task]]] = {"ema": ema_filter, "window": window_sort, "pool": pool_sort}
+def probability(scored: Iterable[tuple[float, Task]], priority: Priority, min_prob: float = 0.05, seed: int = 0,
+                rescore: Rescore | None = None) -> Probability:
+    """A lazy :class:`Probability` sampler over ``scored``."""
+    return Probability(scored, priority, min_prob=min_prob, seed=seed, rescore=rescore)
+
+
+ALGORITHMS: dict[str, Callable[..., Iterator[Task]]] = {"ema": ema_filter, "window": window_sort, "pool": pool_sort,
+                                                        "probability": probability}
 OPTIONS: dict[str, tuple[str, ...]] = {"ema": ("alpha", "slack", "max_skip", "rescore"),
                                        "window": ("window", "explore", "seed", "rescore"),
-                                       "pool": ("pool_size", "explore", "seed", "rescore")}
+                                       "pool": ("pool_size", "explore", "seed", "rescore"),
+                                       "probability": ("min_prob", "seed", "rescore")}
 
 
 def sort_by(scored: Iterable[tuple[float, Task]], priority: Priority, algorithm: str = "ema", **kwargs: Any) -> Iterator[Task]:
@@ -248,16 +289,32 @@ def sort_by(scored: Iterable[tuple[float, Task]], priority: Priority, algorithm:
     return ALGORITHMS[algorithm](scored, priority, **options)
 
 
-def prefer_uncertain(scored: Iterable[tuple[float, Task]], algorithm: str = "ema", **kwargs: Any) -> Iterator[Task]:
-    """Ask about scores near 0.5 first (priority ``1 - |2p - 1|``)."""
-    return sort_by(scored, uncertainty, algorithm, **kwargs)
+def biased(priority: Priority, bias: float) -> Priority:
+    """``priority`` leaning towards high scores (``bias`` > 0) or low ones (< 0), as Prodigy's ``bias``:
+    a mix of the priority and the score (or 1 - score) in the proportion ``|bias|`` (at most 1)."""
+    if not bias:
+        return priority
+    weight = min(1.0, abs(bias))
+    lean: Priority = (lambda p: p) if bias > 0 else (lambda p: 1.0 - p)
+    return lambda p: (1.0 - weight) * priority(p) + weight * lean(p)
 
 
-def prefer_high_scores(scored: Iterable[tuple[float, Task]], algorithm: str = "ema", **kwargs: Any) -> Iterator[Task]:
-    """Ask about the highest scores first (priority ``p``)."""
-    return sort_by(scored, lambda p: p, algorithm, **kwargs)
+def prefer_uncertain(stream: Iterable[tuple[float, Task]], algorithm: str = "ema", bias: float = 0.0,
+                     **kwargs: Any) -> Iterator[Task]:
+    """Ask about scores near 0.5 first (priority ``1 - |2p - 1|``); ``bias`` leans to high or low scores.
+
+    ``algorithm``: Prodigy's ``"ema"`` (the default) and ``"probability"``, or binanno's ``"window"`` / ``"pool"``.
+    """
+    return sort_by(stream, biased(uncertainty, bias), algorithm, **kwargs)
 
 
-def prefer_low_scores(scored: Iterable[tuple[float, Task]], algorithm: str = "ema", **kwargs: Any) -> Iterator[Task]:
-    """Ask about the lowest scores first (priority ``1 - p``)."""
-    return sort_by(scored, lambda p: 1.0 - p, algorithm, **kwargs)
+def prefer_high_scores(stream: Iterable[tuple[float, Task]], algorithm: str = "ema", bias: float = 0.0,
+                       **kwargs: Any) -> Iterator[Task]:
+    """Ask about the highest scores first (priority ``p``); a negative ``bias`` tempers it towards low ones."""
+    return sort_by(stream, biased(lambda p: p, bias), algorithm, **kwargs)
+
+
+def prefer_low_scores(stream: Iterable[tuple[float, Task]], algorithm: str = "ema", bias: float = 0.0,
+                      **kwargs: Any) -> Iterator[Task]:
+    """Ask about the lowest scores first (priority ``1 - p``); a positive ``bias`` tempers it towards high ones."""
+    return sort_by(stream, biased(lambda p: 1.0 - p, bias), algorithm, **kwargs)

@@ -100,29 +100,57 @@ class PatternMatcher:
     """Proposes one question per pattern match; a Model, so it can also run on its own.
 
     The score of a match is the pattern's smoothed accept rate so far,
-    ``(accepts + 1) / (answers + 2)``, which starts at 0.5 and is updated from answers
-    to questions that carry ``meta.pattern``.
+    ``(accepts + prior_correct) / (answers + prior_correct + prior_incorrect)``, which starts at
+    0.5 and is updated from answers to questions that carry ``meta.pattern``.
+
+    Prodigy's constructor works too: ``PatternMatcher(nlp, combine_matches=True, all_examples=True)
+    .from_disk(path)``. ``label_span`` puts the label on each span, ``label_task`` on the task (for
+    text classification); ``combine_matches`` asks one question with every match of a text (without
+    overlaps unless ``allow_overlap``); ``all_examples`` also yields the texts nothing matched (score
+    0); ``filter_labels`` keeps only patterns with those labels; ``task_hash_keys`` are the keys of
+    the task hash.
     """
 
     def __init__(
         self,
         nlp: Language,
-        patterns: Iterable[dict[str, Any]],
+        patterns: Iterable[dict[str, Any]] | None = None,
         labels: Iterable[str] | None = None,
         phrase_matcher_attr: str = "ORTH",
         batch_size: int = 64,
+        *,
+        label_span: bool = True,
+        label_task: bool = False,
+        combine_matches: bool = False,
+        all_examples: bool = False,
+        filter_labels: Iterable[str] | None = None,
+        allow_overlap: bool = False,
+        task_hash_keys: Iterable[str] | None = None,
+        prior_correct: float = 1.0,
+        prior_incorrect: float = 1.0,
     ) -> None:
         from spacy.matcher import Matcher, PhraseMatcher
 
         self.nlp = nlp
         self.batch_size = batch_size
+        labels = labels if labels is not None else filter_labels
         self.labels = list(labels) if labels is not None else None
+        self.label_span, self.label_task, self.combine_matches = label_span, label_task, combine_matches
+        self.all_examples, self.allow_overlap = all_examples, allow_overlap
+        self.task_hash_keys = tuple(task_hash_keys) if task_hash_keys is not None else None
+        self.prior_correct, self.prior_incorrect = prior_correct, prior_incorrect
         self.patterns: list[dict[str, Any]] = []
         self.matcher = Matcher(nlp.vocab, validate=True)
         self.phrase_matcher = PhraseMatcher(nlp.vocab, attr=phrase_matcher_attr)
         self.counts: dict[Any, list[int]] = {}  # pattern key -> [accepts, rejects]
-        self.needs_pipeline = False
-        for index, pattern in enumerate(patterns):
+        self.needs_pipeline = phrase_matcher_attr.upper() not in TOKENIZER_ATTRS
+        self._offered = 0  # patterns offered so far, kept or not: a pattern's default key is its index
+        self.add_patterns(patterns or [])
+
+    def add_patterns(self, patterns: Iterable[dict[str, Any]]) -> None:
+        """Add pattern dicts (``{"label", "pattern"}``, optionally ``"id"``); a bad one raises UserError."""
+        for pattern in patterns:
+            index, self._offered = self._offered, self._offered + 1
             problem = _check_pattern(pattern)
             if problem:
                 raise UserError(f"pattern {index}: {problem}")
@@ -132,21 +160,29 @@ class PatternMatcher:
             self.patterns.append({**pattern, "key": pattern.get("id", index)})
             if isinstance(pattern["pattern"], str):
                 # Tokenize the phrase like the texts, so offsets and tokens agree.
-                self.phrase_matcher.add(key, [nlp.make_doc(pattern["pattern"])])
+                self.phrase_matcher.add(key, [self.nlp.make_doc(pattern["pattern"])])
             else:
                 self.matcher.add(key, [pattern["pattern"]])
                 attrs = {a.upper() for tok in pattern["pattern"] for a in tok}
                 self.needs_pipeline |= bool(attrs - TOKENIZER_ATTRS)
-        if phrase_matcher_attr.upper() not in TOKENIZER_ATTRS:
-            self.needs_pipeline = True
+
+    def from_disk(self, path: str | Path) -> PatternMatcher:
+        """Add the patterns of a JSONL file (see ``load_patterns``); returns this matcher, as Prodigy's does."""
+        self.add_patterns(load_patterns(path))
+        return self
+
+    def to_disk(self, path: str | Path) -> None:
+        """Write the patterns as a JSONL file that ``from_disk`` reads."""
+        lines = [json.dumps({k: v for k, v in p.items() if k != "key"}, ensure_ascii=False) for p in self.patterns]
+        Path(path).write_text("".join(line + "\n" for line in lines), encoding="utf8")
 
     def __len__(self) -> int:
         return len(self.patterns)
 
     def score(self, key: Any) -> float:
-        """The smoothed accept rate of the pattern with this key (0.5 before any answer)."""
+        """The smoothed accept rate of the pattern with this key (0.5 before any answer, with equal priors)."""
         accepts, rejects = self.counts.get(key, (0, 0))
-        return (accepts + 1) / (accepts + rejects + 2)
+        return (accepts + self.prior_correct) / (accepts + rejects + self.prior_correct + self.prior_incorrect)
 
     def matches(self, doc: Doc) -> list[tuple[int, int, str, Any]]:
         """(token start, token end exclusive, label, pattern key) for every match in ``doc``."""
@@ -170,25 +206,63 @@ class PatternMatcher:
         return tokenizer.pipe(texts, batch_size=self.batch_size)
 
     def __call__(self, stream: Iterable[Task]) -> Iterator[tuple[float, Task]]:
-        """Yield (score, task) per match: a copy of the task with that one span."""
+        """Yield (score, task) per match: a copy of the task with that one span (or, with
+        ``combine_matches``, one question per text with all its matches)."""
         for batch in batched(stream, self.batch_size):
             for task, doc in zip(batch, self.docs([t.get("text", "") for t in batch])):
                 matches = self.matches(doc)
-                if not matches:
+                if not matches and not self.all_examples:
                     continue
                 base, tokens = question_base(task), tokens_of(doc)
+                if self.combine_matches or not matches:
+                    yield self._combined(base, doc, matches, tokens)
+                    continue
                 for start, end, label, key in matches:
                     score = self.score(key)
-                    yield score, span_question(base, doc, start, end, label, score, tokens, key)
+                    yield score, self._finish(span_question(base, doc, start, end, label, score, tokens, key), label)
+
+    def _combined(self, base: dict[str, Any], doc: Doc, matches: list[tuple[int, int, str, Any]],
+                  tokens: list[dict[str, Any]]) -> tuple[float, Task]:
+        """One question with every match (the longest of overlapping ones, unless ``allow_overlap``)."""
+        from spacy.tokens import Span
+
+        if not self.allow_overlap:
+            from spacy.util import filter_spans
+
+            kept = {(s.start, s.end, s.label_) for s in filter_spans([Span(doc, s, e, label=la) for s, e, la, _ in matches])}
+            matches = [m for m in matches if m[:3] in kept]
+        score = max((self.score(key) for *_, key in matches), default=0.0)
+        new = copy.deepcopy(base)
+        new["spans"] = [{"start": doc[s:e].start_char, "end": doc[s:e].end_char, "token_start": s, "token_end": e - 1,
+                         "label": label} for s, e, label, _ in matches]
+        new["tokens"] = [dict(t) for t in tokens]
+        meta = new.setdefault("meta", {})
+        meta["score"] = score
+        if matches:
+            meta["pattern"] = [key for *_, key in matches]
+        return score, self._finish(new, matches[0][2] if matches else None)  # type: ignore[arg-type]
+
+    def _finish(self, task: Task, label: str | None) -> Task:
+        """Apply ``label_span``, ``label_task`` and ``task_hash_keys``; the defaults leave the question as it is."""
+        if self.label_span and not self.label_task and self.task_hash_keys is None:
+            return set_hashes(task)
+        if not self.label_span:
+            for span in task.get("spans", []):
+                span.pop("label", None)  # type: ignore[misc]
+        if self.label_task and label is not None:
+            task["label"] = label
+        keys = {"task_keys": self.task_hash_keys} if self.task_hash_keys is not None else {}
+        return set_hashes(task, overwrite=True, **keys)  # type: ignore[arg-type]
 
     def update(self, answers: list[Task]) -> None:
         """Count accepts and rejects per pattern from answered pattern questions."""
         for task in answers:
-            key = task.get("meta", {}).get("pattern")
-            if key is None or task.get("answer") not in ("accept", "reject"):
+            keys = task.get("meta", {}).get("pattern")
+            if keys is None or task.get("answer") not in ("accept", "reject"):
                 continue
-            counts = self.counts.setdefault(key, [0, 0])
-            counts[0 if task["answer"] == "accept" else 1] += 1
+            for key in keys if isinstance(keys, list) else [keys]:
+                counts = self.counts.setdefault(key, [0, 0])
+                counts[0 if task["answer"] == "accept" else 1] += 1
         return None
 
 

@@ -136,18 +136,55 @@ def silver_outside(doc: Doc) -> list[int]:
     ]
 
 
+def ensure_ner(nlp: Language, labels: list[str], source: str) -> tuple[str, bool]:
+    """The name of ``nlp``'s NER with ``labels`` added (a new, initialized one if it has none),
+    and whether it was there already (pretrained)."""
+    from spacy.training import Example
+
+    names = [n for n in nlp.component_names if nlp.get_pipe_meta(n).factory in ("ner", "beam_ner")]
+    if names:
+        if names[0] in nlp.disabled:
+            nlp.enable_pipe(names[0])
+        ner: Any = nlp.get_pipe(names[0])
+        warn_new_labels(labels, list(ner.labels), f"{source}'s '{names[0]}'")
+        for label in labels:
+            ner.add_label(label)  # spaCy keeps old weights; new rows start unseen
+        return names[0], True
+    if not labels:
+        raise UserError("No labels given: pass at least one label (e.g. --label PERSON,ORG)")
+    ner = nlp.add_pipe("ner", config={"incorrect_spans_key": NEG_KEY})
+    for label in labels:
+        ner.add_label(label)
+    sample = [Example(nlp.make_doc("binanno"), nlp.make_doc("binanno"))]
+    ner.initialize(lambda: sample, nlp=nlp)
+    return "ner", False
+
+
 class SpacyNER:
-    """Model protocol over a spaCy pipeline's NER. Build it with :meth:`load`."""
+    """Model protocol over a spaCy pipeline's NER; ``binanno.models.ner.EntityRecognizer`` is this class.
+
+    Prodigy's constructor: ``EntityRecognizer(nlp, label=["PERSON"])`` finds the pipeline's NER (or
+    adds a new one) and adds the labels; no ``label`` means the NER's own. :meth:`load` builds one
+    from a pipeline name, a path or ``blank:LANG``.
+    """
 
     def __init__(
         self,
         nlp: Language,
-        labels: list[str],
-        ner_name: str,
-        pretrained: bool,
+        label: str | Iterable[str] | None = None,
+        ner_name: str | None = None,
+        pretrained: bool | None = None,
         patterns: PatternMatcher | Iterable[dict[str, Any]] | None = None,
         **settings: Any,
     ) -> None:
+        labels = [label] if isinstance(label, str) else list(label or [])
+        if ner_name is None:
+            ner_name, found = ensure_ner(nlp, labels, "the pipeline")
+            pretrained = found if pretrained is None else pretrained
+        labels = labels or list(nlp.get_pipe(ner_name).labels)  # type: ignore[attr-defined]
+        if not labels:
+            raise UserError("No labels given: pass at least one label (e.g. label=['PERSON'])")
+        pretrained = bool(pretrained)
         unknown = set(settings) - set(DEFAULTS)
         if unknown:
             raise UserError(f"unknown SpacyNER setting(s) {', '.join(sorted(unknown))}. Available: {', '.join(DEFAULTS)}.")
@@ -204,7 +241,6 @@ class SpacyNER:
         ``settings`` override ``DEFAULTS``.
         """
         import spacy
-        from spacy.training import Example
 
         spacy.util.fix_random_seed(settings.get("seed", DEFAULTS["seed"]))
         if spec.startswith("blank:"):
@@ -219,23 +255,8 @@ class SpacyNER:
                 raise UserError(f"Can't find spaCy pipeline '{spec}': install it or pass a path or blank:en") from None
         if not labels:
             raise UserError("No labels given: pass at least one label (e.g. --label PERSON,ORG)")
-        names = [n for n in nlp.component_names if nlp.get_pipe_meta(n).factory in ("ner", "beam_ner")]
-        if names:
-            if names[0] in nlp.disabled:
-                nlp.enable_pipe(names[0])
-            ner: Any = nlp.get_pipe(names[0])
-            warn_new_labels(labels, list(ner.labels), f"{spec}'s '{names[0]}'")
-            for label in labels:
-                ner.add_label(label)  # spaCy keeps old weights; new rows start unseen
-            pretrained = True
-        else:
-            ner = nlp.add_pipe("ner", config={"incorrect_spans_key": NEG_KEY})
-            for label in labels:
-                ner.add_label(label)
-            sample = [Example(nlp.make_doc("binanno"), nlp.make_doc("binanno"))]
-            ner.initialize(lambda: sample, nlp=nlp)
-            names, pretrained = ["ner"], False
-        return cls(nlp, labels, names[0], pretrained, patterns=patterns, **settings)
+        name, pretrained = ensure_ner(nlp, labels, spec)
+        return cls(nlp, labels, name, pretrained, patterns=patterns, **settings)
 
     def to_disk(self, path: str | Path) -> None:
         """Save the updated pipeline; ``spacy.load(path)`` loads it."""

