@@ -8,9 +8,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .cli import serve
 from .components.db import Database, connect
 from .components.loaders import get_stream
-from .core import Arg, command, recipe
+from .core import Arg, command, recipe, recipe_args
 from .errors import UserError
 from .hashing import set_hashes
 from .types import Components
@@ -20,4 +21,4 @@ from .util import get_labels, log, msg, split_string
 ControllerComponentsDict = Components
 
 __all__ = ["Arg", "ControllerComponentsDict", "Database", "UserError", "__version__", "command", "connect", "get_labels",
-           "get_stream", "log", "msg", "recipe", "set_hashes", "split_string"]
+           "get_stream", "log", "msg", "recipe", "recipe_args", "serve", "set_hashes", "split_string"]

@@ -55,8 +55,10 @@ def build_parser(entry: Recipe) -> argparse.ArgumentParser:
                                 type=arg.converter or str, **kwargs)
             continue
         # A trailing underscore only dodges a Python name (json_, type_): the flag is --json.
-        flags = [f"--{name.rstrip('_').replace('_', '-')}"] + ([f"-{arg.short}"] if arg.short else [])
-        if arg.kind == "flag":
+        flags = [arg.option or f"--{name.rstrip('_').replace('_', '-')}"] + ([f"-{arg.short}"] if arg.short else [])
+        if arg.count:
+            parser.add_argument(*flags, dest=name, action="count", default=default if has_default else 0, **kwargs)
+        elif arg.kind == "flag":
             parser.add_argument(*flags, dest=name, action="store_true", default=bool(default) if has_default else False, **kwargs)
         else:
             parser.add_argument(*flags, dest=name, type=arg.converter or str, default=default if has_default else None, **kwargs)
@@ -106,7 +108,8 @@ def check_port(host: str, port: int) -> None:
             raise UserError(f"Can't listen on {host}:{port} ({e.strerror}): pass another --port or set BINANNO_PORT") from None
 
 
-def run(argv: Sequence[str]) -> int:
+def run(argv: Sequence[str], overrides: dict[str, Any] | None = None) -> int:
+    """Run one command line (without the leading ``binanno``); ``overrides`` are settings that win over every source."""
     files, rest = _pop_files(argv)
     for path in files:
         load_file(path)
@@ -121,6 +124,7 @@ def run(argv: Sequence[str]) -> int:
     namespace = build_parser(entry).parse_intermixed_args(rest[1:])
     kwargs = {name: getattr(namespace, name) for name in entry.args}
     cli_settings = {s.name: getattr(namespace, s.name, None) for s in SETTINGS if s.name not in entry.args}
+    cli_settings.update(overrides or {})
     # Resolved for commands too: a "db" in binanno.json applies to db-out, and a broken
     # binanno.json is reported whatever the command.
     early = resolve(cli=cli_settings)
@@ -142,6 +146,17 @@ def run(argv: Sequence[str]) -> int:
     check_port(settings["host"], settings["port"])
     serve(components, settings)
     return 0
+
+
+def serve(command: str, **config: Any) -> None:
+    """Prodigy's ``serve``: run a recipe from Python, ``serve("ner.manual ds blank:en data.jsonl --label X", port=9000)``.
+
+    ``config`` holds settings that win over binanno.json and the environment. The recipe must be
+    registered already: imported, or defined in the calling file.
+    """
+    import shlex
+
+    run(shlex.split(command), overrides=config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,24 +15,44 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import UserError, did_you_mean
+from .util import get_labels, split_string
 
 ENTRY_POINT_GROUP = "binanno_recipes"
 KINDS = ("positional", "option", "flag")
 
 
-@dataclass
+@dataclass(init=False)
 class Arg:
-    """How a recipe argument appears on the command line."""
+    """How a recipe argument appears on the command line.
 
-    help: str = ""
-    kind: str = "positional"
-    short: str | None = None
-    converter: Callable[[str], Any] | None = None
-    choices: tuple[str, ...] | None = None
+    Two spellings: radicli's, as Prodigy writes it now, ``Arg("--label", "-l", help=..., converter=...)``
+    (an option; with no flag named, ``Arg(help="Dataset")``, a positional), and binanno's keywords,
+    ``Arg(help=..., kind="option", short="l")``. An option on a ``bool`` argument is an on/off flag,
+    and an ``int``, ``float`` or ``Path`` annotation converts the value when no converter is given.
+    """
 
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"Arg kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+    help: str
+    kind: str
+    short: str | None
+    converter: Callable[[str], Any] | None
+    choices: tuple[str, ...] | None
+    #: the flag as spelt on the command line (``--view-id``); None: from the argument's name
+    option: str | None
+    #: radicli's ``count``: ``-v -v`` gives 2
+    count: bool
+
+    def __init__(self, option: str | None = None, short: str | None = None, *, help: str = "", kind: str | None = None,
+                 converter: Callable[[str], Any] | None = None, choices: tuple[str, ...] | None = None,
+                 count: bool = False) -> None:
+        if option is not None and not option.startswith("-"):
+            help, option = help or option, None  # binanno's old Arg("Help text")
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"Arg kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        self.option, self.help, self.converter, self.choices, self.count = option, help, converter, choices, count
+        self.short = short.lstrip("-") if short else None
+        # Undecided until the recipe's signature is known (see bind): positional unless a flag is named.
+        self.kind = kind or ("option" if option or self.short else "positional")
+        self._kind_given = kind is not None
 
     @classmethod
     def coerce(cls, spec: Arg | tuple[Any, ...] | str) -> Arg:
@@ -43,6 +63,57 @@ class Arg:
             return cls(help=spec)
         help_, kind, short, converter = (tuple(spec) + (None,) * 4)[:4]
         return cls(help=help_ or "", kind=kind or "positional", short=short, converter=converter)
+
+    def bind(self, param: inspect.Parameter, hint: Any) -> Arg:
+        """This Arg completed from the recipe's parameter: a flag for a ``bool``, a converter from the type."""
+        kind = self.kind
+        if not self._kind_given and kind == "option" and (hint in (bool, "bool") or isinstance(param.default, bool)):
+            kind = "flag"
+        converter = self.converter or CONVERTERS.get(_unwrap(hint))
+        return Arg(self.option, self.short, help=self.help, kind=kind, converter=converter, choices=self.choices,
+                   count=self.count)
+
+
+# Annotations that convert a CLI value by themselves (radicli does the same).
+CONVERTERS: dict[Any, Callable[[str], Any]] = {int: int, float: float, Path: Path, "int": int, "float": float,
+                                               "Path": Path}
+
+
+def _unwrap(hint: Any) -> Any:
+    """``X`` for ``Optional[X]`` / ``X | None``; the hint itself otherwise."""
+    args = [a for a in getattr(hint, "__args__", ()) if a is not type(None)]
+    if isinstance(hint, str):
+        return hint.replace("Optional[", "").replace("| None", "").strip(" ]")
+    return args[0] if len(args) == 1 and type(None) in getattr(hint, "__args__", ()) else hint
+
+
+def _hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """The function's type hints, resolved where they can be; else the annotations as written."""
+    import typing
+
+    try:
+        return typing.get_type_hints(func)
+    except Exception:  # a hint naming something the recipe file never imported: keep it as text
+        return dict(getattr(func, "__annotations__", {}))
+
+
+#: Prodigy's shared argument descriptions (``prodigy.core.recipe_args``), for recipes written with them.
+recipe_args: dict[str, tuple[Any, ...]] = {
+    "dataset": ("Dataset to save annotations to", "positional", None, str),
+    "source": ("Data to annotate (file path or '-' to read from standard input)", "positional", None, str),
+    "spacy_model": ("Loadable spaCy pipeline, path, or blank:LANG", "positional", None, str),
+    "api": ("DEPRECATED: API loader to use", "option", "a", str),
+    "loader": ("Loader (guessed from file extension if not set)", "option", "lo", str),
+    "label": ("Comma-separated label(s) to annotate or text file with one label per line", "option", "l", get_labels),
+    "entity_label": ("Comma-separated entity label(s) to annotate", "option", "l", get_labels),
+    "label_set": ("Comma-separated label(s) to annotate", "option", "l", get_labels),
+    "patterns": ("Path to match patterns file", "option", "pt", str),
+    "exclude": ("Comma-separated list of dataset IDs whose annotations to exclude", "option", "e", split_string),
+    "unsegmented": ("Don't split sentences", "flag", "U", bool),
+    "output": ("Output path or file", "option", "o", str),
+    "batch_size": ("Number of examples to process at once", "option", "b", int),
+    "view_id": ("Annotation interface to use", "option", "v", str),
+}
 
 
 @dataclass
@@ -87,7 +158,8 @@ def _register(name: str, args: dict[str, Any], is_command: bool) -> Callable[[Ca
         unknown = [a for a in args if a not in params]
         if unknown:
             raise TypeError(f"recipe {name!r} describes arguments it doesn't take: {', '.join(unknown)}")
-        described = {p: Arg.coerce(args[p]) if p in args else Arg() for p in params}
+        signature, hints = inspect.signature(func).parameters, _hints(func)
+        described = {p: (Arg.coerce(args[p]) if p in args else Arg()).bind(signature[p], hints.get(p)) for p in params}
         entry = Recipe(name, func, described, is_command)
         _RECIPES[name] = entry
         return entry
