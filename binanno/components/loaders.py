@@ -16,16 +16,13 @@ import sys
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from ..answers import unstorable
+from ..answers import CONTENT_KEYS, unstorable
 from ..errors import InvalidInput, UserError
 from ..hashing import set_hashes, task_key
 from ..types import Task
 from .media import MEDIA_LOADERS, Audio, AudioServer, Images, ImageServer
 
 LOADERS = ("jsonl", "json", "csv", "tsv", "txt")
-# Keys that hold a task's input when it has no text: the interfaces draw them (images, audio, html),
-# or the recipe reads them (a pattern, a question with its context, a comparison's output).
-CONTENT_KEYS = ("image", "audio", "video", "html", "pattern", "question", "context", "options", "input", "output")
 MEDIA_KEYS = ("image", "audio", "video", "html")  # an input_key kept as it is, not moved to 'text'
 DATASET_PREFIX = "dataset:"
 # An old answer's own marks; read back as a question, it is answered afresh (and drawn by the recipe's view).
