@@ -32,8 +32,13 @@ UNSUPPORTED = frozenset({
 })
 
 
+_warned: set[str] = set()  # the settings are resolved more than once per command: each warning is printed once
+
+
 def _warn(message: str) -> None:
-    print(f"⚠ {message}", file=sys.stderr, flush=True)
+    if message not in _warned:
+        _warned.add(message)
+        print(f"⚠ {message}", file=sys.stderr, flush=True)
 
 
 def _prodigy_db(data: Mapping[str, Any], source: str, home: Path) -> str | None:

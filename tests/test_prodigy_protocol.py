@@ -112,3 +112,12 @@ def test_image_server_files_through_the_server(start_server: Any, tmp_path: Path
                  "/media/000000000000/cat.png", f"/media/{token}/"):
         assert httpx.get(server.url + path, timeout=30).status_code == 404, path
     server.answer([task], "accept")
+
+
+def test_an_unknown_key_is_one_warning_naming_it(start_server: Any, tmp_path: Path, home: Path) -> None:
+    (home / "binanno.json").write_text(json.dumps({"colour": "red", "hide_meta": True}), encoding="utf8")
+    source = write_jsonl(tmp_path / "texts.jsonl", [{"text": "One"}])
+    server = start_server("mark", "warned", str(source))
+    assert httpx.get(server.url + "/project", timeout=30).json()["config"]["hide_meta"] is True
+    output = server.stop()
+    assert output.count("unknown setting 'colour'") == 1 and "hide_meta" not in output
