@@ -165,3 +165,12 @@ def test_a_label_added_after_loading_changes_the_task_hash(tmp_path: Path) -> No
     assert settle_hashes(dict(own))["_task_hash"] == own["_task_hash"]  # type: ignore[arg-type]
     # And a task that still asks nothing keeps its hash.
     assert settle_hashes(dict(loaded))["_task_hash"] == loaded["_task_hash"]  # type: ignore[arg-type]
+
+
+def test_get_stream_takes_loaded_tasks_and_refuses_an_api() -> None:
+    tasks = list(get_stream(iter([{"text": "a"}, {"text": "a"}, {"text": "b", "label": "X"}])))
+    assert [t["text"] for t in tasks] == ["a", "b"] and all("_task_hash" in t for t in tasks)
+    with pytest.raises(InvalidInput, match=r"<stream>:2: no 'text' string"):
+        list(get_stream([{"text": "a"}, {"words": "b"}]))
+    with pytest.raises(UserError, match="loading from an API is not supported"):
+        get_stream("x.jsonl", api="guardian")
