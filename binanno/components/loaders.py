@@ -157,10 +157,9 @@ def read_csv(f: IO[bytes], name: str, delimiter: str = ",", input_key: str = "te
             raise UserError(f"malformed CSV ({why}): balance the quotes (\"\" inside a quoted field)", path=name, line=first) from None
         line = reader.line_num
         task: dict[str, Any] = {target: row.pop(column)}
-        if label is not None and row.get(label):
-            task["label"] = row.pop(label)
-        row.pop(label, None)  # type: ignore[arg-type]
-        meta = _csv_meta(row.pop(meta_column, None))  # type: ignore[arg-type]
+        if label is not None and (value := row.pop(label)):
+            task["label"] = value
+        meta = _csv_meta(row.pop(meta_column) if meta_column is not None else None)
         meta.update({k: v for k, v in row.items() if k and v not in (None, "")})
         if meta:
             task["meta"] = meta
