@@ -45,3 +45,31 @@ def label_ask(dataset: str, source: str, label: str = "YES") -> dict[str, Any]:
             yield eg
 
     return {"dataset": dataset, "stream": add_label(JSONL(source)), "view_id": "classification"}
+
+
+# Prodigy's docs' first custom recipe ("cats-recipe"), as written there but for the import lines.
+@prodigy.recipe(
+    "cats-recipe",
+    dataset=("The dataset to save to", "positional", None, str),
+    file_path=("Path to texts", "positional", None, str),
+)
+def custom_recipe(dataset: str, file_path: str) -> dict[str, Any]:
+    stream = JSONL(file_path)  # load in the JSONL file
+    stream = add_options(stream)  # add options to each task
+
+    return {
+        "dataset": dataset,
+        "stream": stream,
+        "view_id": "choice",
+    }
+
+
+def add_options(stream: Any) -> Any:
+    options = [
+        {"id": "FELINE", "text": "😺 Feline"},
+        {"id": "CANINE", "text": "🐶 Canine"},
+        {"id": "BOVINE", "text": "🐮 Bovine"},
+    ]
+    for task in stream:
+        task["options"] = options
+        yield task

@@ -11,7 +11,9 @@ import httpx
 from conftest import ROOT, run_cli, write_jsonl
 from media_files import write_png
 
+from binanno.components.db import Database
 from binanno.config import resolve
+from binanno.hashing import set_hashes
 
 RECIPES = str(ROOT / "tests" / "prodigy_recipes.py")
 PAGE = str(ROOT / "tests" / "page_recipe.py")
@@ -121,3 +123,18 @@ def test_an_unknown_key_is_one_warning_naming_it(start_server: Any, tmp_path: Pa
     assert httpx.get(server.url + "/project", timeout=30).json()["config"]["hide_meta"] is True
     output = server.stop()
     assert output.count("unknown setting 'colour'") == 1 and "hide_meta" not in output
+
+
+def test_the_docs_custom_recipe_runs_and_its_options_are_part_of_the_question(start_server: Any, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "cats.jsonl", [{"text": "Tom purrs."}, {"text": "Rex barks."}])
+    server = start_server("cats-recipe", "animals", str(source), "-F", RECIPES)
+    tasks = server.questions()
+    assert [t["text"] for t in tasks] == ["Tom purrs.", "Rex barks."]
+    assert [o["id"] for o in tasks[0]["options"]] == ["FELINE", "CANINE", "BOVINE"]
+    bare = set_hashes({"text": "Tom purrs."})
+    assert tasks[0]["_input_hash"] == bare["_input_hash"] and tasks[0]["_task_hash"] != bare["_task_hash"]
+    server.answer([{**tasks[0], "accept": ["FELINE"]}, {**tasks[1], "accept": ["CANINE"]}])
+    server.stop()
+    db = Database(server.db)
+    assert [a["accept"] for a in db.get_answers("animals")] == [["FELINE"], ["CANINE"]]
+    db.close()
