@@ -10,6 +10,8 @@ from .types import Task
 
 INPUT_KEYS = ("text", "image", "audio", "video", "html", "input")
 TASK_KEYS = ("spans", "label", "options", "accept")
+# The input of a record without text or media: a pattern, a question-answering task, a comparison.
+FALLBACK_INPUT_KEYS = ("pattern", "question", "context", "output")
 
 
 def hash_record(obj: Any) -> int:
@@ -20,10 +22,11 @@ def hash_record(obj: Any) -> int:
 
 
 def _input_values(task: Task, keys: Iterable[str] = INPUT_KEYS) -> dict[str, Any]:
-    """What is annotated: the task's input keys; a record with none of them (a pattern, a question
-    with its context) is its own input, all of it but the underscore keys."""
+    """What is annotated: the task's input keys; for a record with none of them, what it holds in their
+    place (a pattern, a question with its context). Never an answer's own fields (answer, accept, a
+    typed text), so that a question and its answer keep one key."""
     values = {k: task[k] for k in keys if k in task}  # type: ignore[literal-required]
-    return values or {k: v for k, v in task.items() if not k.startswith("_")}
+    return values or {k: task[k] for k in FALLBACK_INPUT_KEYS if k in task}  # type: ignore[literal-required]
 
 
 def _spans_key(spans: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

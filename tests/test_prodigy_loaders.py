@@ -174,3 +174,13 @@ def test_get_stream_takes_loaded_tasks_and_refuses_an_api() -> None:
         list(get_stream([{"text": "a"}, {"words": "b"}]))
     with pytest.raises(UserError, match="loading from an API is not supported"):
         get_stream("x.jsonl", api="guardian")
+
+
+def test_a_question_without_text_and_its_answer_share_one_key(tmp_path: Path) -> None:
+    from binanno.hashing import input_key, task_key
+
+    rows = [{"question": "Who joined?", "context": "Maria joined."}, {"label": "ORG", "pattern": "Acme"},
+            {"image": "/media/x/a.png", "meta": {"file": "a.png"}}]
+    for task in get_stream(write_jsonl(tmp_path / "a.jsonl", rows)):
+        answer = {**task, "answer": "accept", "accept": ["A"], "user_input": "Maria", "meta": {"file": "b"}}
+        assert task_key(answer) == task_key(task) and input_key(answer) == input_key(task)  # type: ignore[arg-type]
