@@ -10,16 +10,21 @@ bench/screenshots/<view_id>.png.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import math
 import os
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import wave
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -41,6 +46,25 @@ def span(text: str, words: str, label: str) -> dict[str, Any]:
     return {"start": start, "end": start + len(words), "label": label}
 
 
+def svg_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf8")).decode("ascii")
+
+
+def wav_uri(seconds: float = 2.0, rate: int = 8000) -> str:
+    """A data URI of a quiet 440 Hz tone (the player shows its length)."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(rate)
+        f.writeframes(b"".join(struct.pack("<h", int(2000 * math.sin(2 * math.pi * 440 * i / rate))) for i in range(int(seconds * rate))))
+    return "data:audio/wav;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+HOUSE = svg_uri('<svg xmlns="http://www.w3.org/2000/svg" width="480" height="270"><rect width="480" height="270" fill="#cfe8ff"/>'
+                '<rect y="200" width="480" height="70" fill="#7cc47f"/><circle cx="400" cy="60" r="30" fill="#ffd23f"/>'
+                '<rect x="150" y="120" width="140" height="100" fill="#e07a5f"/><polygon points="140,125 220,60 300,125" fill="#3d405b"/>'
+                '<rect x="205" y="165" width="30" height="55" fill="#5c3d2e"/></svg>')
 LABELS = ["PERSON", "ORG", "GPE", "DATE"]
 REVIEW_TEXT = "Great food, but we waited an hour for it."
 OPTIONS = [{"id": "positive", "text": "Positive"}, {"id": "negative", "text": "Negative"}, {"id": "mixed", "text": "Mixed"}]
@@ -60,6 +84,8 @@ SHOTS: list[tuple[str, list[dict[str, Any]], dict[str, Any]]] = [
     ("blocks", [{"text": TEXT, "spans": [span(TEXT, "Acme Corp", "ORG")], "options": OPTIONS[:2]}],
      {"labels": LABELS, "blocks": [{"view_id": "ner_manual"}, {"view_id": "choice", "text": None},
                                    {"view_id": "text_input", "field_id": "comment", "field_placeholder": "Anything odd?"}]}),
+    ("image", [{"image": HOUSE, "label": "HOUSE", "meta": {"file": "street_12.svg"}}], {}),
+    ("audio", [{"audio": wav_uri(), "text": "Does the caller ask for a refund?", "meta": {"file": "call_0042.wav"}}], {}),
     # As the review recipe makes them: the most common version is the default and pre-fills the reviewer's own.
     ("review", [{"text": TEXT, "view_id": "ner_manual", "spans": [span(TEXT, "Alice Smith", "PERSON"), span(TEXT, "Berlin", "GPE")],
                  "versions": [

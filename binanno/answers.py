@@ -16,6 +16,11 @@ INT64 = 2**63
 MAX_TIMESTAMP = 2**53
 
 
+# Keys that hold a task's input when it has no text: the interfaces draw them (images, audio, html),
+# or the recipe reads them (a pattern, a question with its context, a comparison's output).
+CONTENT_KEYS = ("image", "audio", "video", "html", "pattern", "question", "context", "options", "input", "output")
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -77,8 +82,8 @@ def answer_error(task: Any) -> str | None:
     if task.get("answer") not in ANSWERS:
         return f"answer: must be one of {', '.join(ANSWERS)}, got {task.get('answer')!r}"[:200]
     text = task.get("text")
-    if not isinstance(text, str):
-        return "text: every answer needs the text as a string"
+    if not isinstance(text, str) and (text is not None or not any(task.get(k) not in (None, "", [], {}) for k in CONTENT_KEYS)):
+        return "text: every answer needs the text as a string (or its image, audio, html, ...)"
     bad = unstorable(task)
     if bad:
         return bad
@@ -91,7 +96,7 @@ def answer_error(task: Any) -> str | None:
     if not isinstance(spans, list):
         return "spans: must be a list of spans"
     for i, span in enumerate(spans):
-        error = _span_error(span, text)
+        error = _span_error(span, text) if isinstance(text, str) else None  # an image's boxes have no offsets
         if error:
             return f"spans[{i}]: {error}"
     for key in ("label", "_session_id", "_view_id"):

@@ -4,7 +4,8 @@ Where a value comes from, lowest to highest priority:
 
 1. the default in ``SETTINGS``;
 2. the recipe's ``config`` component;
-3. ``$BINANNO_HOME/binanno.json`` (``~/.binanno`` by default), then ``./binanno.json``;
+3. ``$BINANNO_HOME/binanno.json`` (``~/.binanno`` by default), then ``./binanno.json``, each after a
+   ``prodigy.json`` in the same folder (Prodigy's names: binanno.prodigy_settings);
 4. ``BINANNO_<NAME>`` environment variables (e.g. ``BINANNO_PORT=9000``);
 5. command-line flags (``--port 9000``).
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .errors import UserError
+from .prodigy_settings import translate
 
 
 @dataclass(frozen=True)
@@ -121,9 +123,11 @@ def resolve(
     environ = os.environ if environ is None else environ
     merged: dict[str, Any] = {s.name: s.default for s in SETTINGS}
     merged.update(recipe_config or {})
-    for path in (home(environ) / "binanno.json", (cwd or Path.cwd()) / "binanno.json"):
-        for key, value in _read_json(path).items():
-            merged[key] = _coerce(key, value, str(path))
+    for folder in (home(environ), cwd or Path.cwd()):
+        # A prodigy.json beside binanno.json is read first, so binanno.json wins where both set a key.
+        for path in (folder / "prodigy.json", folder / "binanno.json"):
+            for key, value in translate(_read_json(path), str(path), BY_NAME.__contains__, home(environ)).items():
+                merged[key] = _coerce(key, value, str(path))
     for key, value in environ.items():
         if not key.startswith("BINANNO_") or key in ("BINANNO_HOME", "BINANNO_DB") or key.startswith("BINANNO_BASIC_AUTH"):
             continue

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 from .answers import refused_answers
 from .components.db import Database
 from .errors import UserError
-from .hashing import input_key, set_hashes, task_key
+from .hashing import input_key, set_hashes, settle_hashes, task_key
 from .routing import Router, per_task
 from .types import Components, Task
 
@@ -202,7 +202,7 @@ class Controller:
             traceback.print_exc()
             self._fail(f"The stream failed: {type(e).__name__}: {e}")
             return
-        task = set_hashes(task)
+        task = settle_hashes(task)  # a label the recipe added after loading is a question of its own
         try:  # a task the page can't be sent (NaN from a model, say) must not fail a fetch for the others
             json.dumps(task, allow_nan=False)
         except (TypeError, ValueError) as e:

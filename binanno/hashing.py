@@ -8,8 +8,10 @@ from typing import Any, Iterable, cast
 
 from .types import Task
 
-INPUT_KEYS = ("text", "image", "html", "input")
+INPUT_KEYS = ("text", "image", "audio", "video", "html", "input")
 TASK_KEYS = ("spans", "label", "options", "accept")
+# The input of a record without text or media: a pattern, a question-answering task, a comparison.
+FALLBACK_INPUT_KEYS = ("pattern", "question", "context", "output")
 
 
 def hash_record(obj: Any) -> int:
@@ -17,6 +19,14 @@ def hash_record(obj: Any) -> int:
     data = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.blake2b(data.encode("utf8"), digest_size=4).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def _input_values(task: Task, keys: Iterable[str] = INPUT_KEYS) -> dict[str, Any]:
+    """What is annotated: the task's input keys; for a record with none of them, what it holds in their
+    place (a pattern, a question with its context). Never an answer's own fields (answer, accept, a
+    typed text), so that a question and its answer keep one key."""
+    values = {k: task[k] for k in keys if k in task}  # type: ignore[literal-required]
+    return values or {k: task[k] for k in FALLBACK_INPUT_KEYS if k in task}  # type: ignore[literal-required]
 
 
 def _spans_key(spans: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -43,16 +53,34 @@ def set_hashes(
         input_keys = [k for k in input_keys if k not in ignore]
         task_keys = [k for k in task_keys if k not in ignore]
     if overwrite or "_input_hash" not in task:
-        values = {k: task[k] for k in input_keys if k in task}  # type: ignore[literal-required]
-        task["_input_hash"] = hash_record(values)
+        task["_input_hash"] = hash_record(_input_values(task, input_keys))
     if overwrite or "_task_hash" not in task:
-        values = {}
-        for key in task_keys:
-            if key in task:
-                value = task[key]  # type: ignore[literal-required]
-                values[key] = _spans_key(value) if key == "spans" else value
-        task["_task_hash"] = hash_record([task["_input_hash"], values])
+        task["_task_hash"] = _task_hash(task, task_keys)
     return cast(Task, task)
+
+
+def _task_hash(task: Task, task_keys: Iterable[str] = TASK_KEYS) -> int:
+    values = {}
+    for key in task_keys:
+        if key in task:
+            value = task[key]  # type: ignore[literal-required]
+            values[key] = _spans_key(value) if key == "spans" else value
+    return hash_record([task["_input_hash"], values])
+
+
+def settle_hashes(task: Task) -> Task:
+    """The hashes of a task as the recipe finally asks it (the controller calls this on every task).
+
+    A loader hashes a record before the recipe adds its question: a label or options added after
+    loading would leave the hash of the bare input, and a second label on the same data would count
+    as answered. So a task hash that still equals the hash of no question at all, on a task that now
+    asks one, is set again from the final task. The input hash stays, and so does a task hash the
+    recipe set itself (``set_hashes(task, overwrite=True)`` after its changes, or its own keys).
+    """
+    task = set_hashes(task)
+    if any(k in task for k in TASK_KEYS) and task["_task_hash"] == hash_record([task["_input_hash"], {}]):
+        task["_task_hash"] = _task_hash(task)
+    return task
 
 
 def _digest(values: dict[str, Any], task_hash: int | None = None) -> str:
@@ -68,7 +96,7 @@ def _digest(values: dict[str, Any], task_hash: int | None = None) -> str:
 def input_key(task: Task) -> str:
     """A 128-bit identity of what is annotated (``_input_hash`` is Prodigy's 32 bits, which collide:
     about 116 pairs among a million texts)."""
-    return _digest({k: task[k] for k in INPUT_KEYS if k in task})  # type: ignore[literal-required]
+    return _digest(_input_values(task))
 
 
 def task_key(task: Task) -> str:
@@ -77,4 +105,4 @@ def task_key(task: Task) -> str:
     The same for a question and its answer (a manual answer changes the spans, not the hash), and
     different for two texts whose 32-bit hashes collide. Call after ``set_hashes``.
     """
-    return _digest({k: task[k] for k in INPUT_KEYS if k in task}, task["_task_hash"])  # type: ignore[literal-required]
+    return _digest(_input_values(task), task["_task_hash"])

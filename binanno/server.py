@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
 from .annotators import SCOPE_KEY, TokenAuth, read_tokens, refusal, session_list
+from .components.media import MEDIA_ROUTE, media_type, served_file
 from .config import SETTINGS
 from .controller import AnswerError, Controller
 from .errors import UserError
@@ -114,6 +115,16 @@ async def _body(request: Request, limit: int) -> dict[str, Any]:
     return data
 
 
+def _with_body(request: Request, body: dict[str, Any]) -> Request:
+    """``request`` with ``body`` as its JSON body (a GET answered as its POST twin)."""
+    data = json.dumps(body).encode()
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": data, "more_body": False}
+
+    return Request(request.scope, receive)
+
+
 def _refusal(error: AnswerError) -> JSONResponse:
     return JSONResponse({"error": str(error), "refused": error.refused}, 400)
 
@@ -189,6 +200,19 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
             tasks = await run_in_threadpool(controller.get_questions, session_id)
         return JSONResponse({"tasks": tasks, "session_id": session_id, **payload(session_id)})
 
+    async def get_questions(request: Request) -> Response:
+        # Prodigy's older name for the same request; a GET names its session in the query string.
+        if request.method == "GET":
+            request = _with_body(request, {"session_id": request.query_params.get("session_id")})
+        return await get_session_questions(request)
+
+    async def media_file(request: Request) -> Response:
+        # Only files under a folder ImageServer or AudioServer registered; anything else is a 404.
+        path = served_file(request.path_params["token"], request.path_params["name"])
+        if path is None:
+            return JSONResponse({"error": "no such file"}, 404)
+        return FileResponse(path, media_type=media_type(path), headers={"content-security-policy": "sandbox"})
+
     async def give_answers(request: Request) -> Response:
         try:
             data = await _body(request, limit)
@@ -226,6 +250,8 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
         Route("/", index),
         Route("/project", project),
         Route("/get_session_questions", get_session_questions, methods=["POST"]),
+        Route("/get_questions", get_questions, methods=["GET", "POST"]),
+        Route(MEDIA_ROUTE + "/{token}/{name:path}", media_file),
         Route("/give_answers", give_answers, methods=["POST"]),
         Route("/status", status),
         Route("/favicon.ico", favicon_ico),

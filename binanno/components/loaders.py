@@ -1,21 +1,32 @@
-"""Read tasks lazily from JSONL, JSON, CSV or plain text files, or stdin."""
+"""Read tasks lazily from JSONL, JSON, CSV or plain text files, stdin, folders of media, or a dataset.
+
+Prodigy's loaders by their names: ``JSONL``, ``JSON``, ``CSV``, ``TXT`` (here), ``Images``,
+``ImageServer``, ``Audio``, ``AudioServer`` (binanno.components.media), and ``get_stream``, which
+picks one from the source (``dataset:NAME`` reads a dataset's answers back).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
 import sys
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
-from ..answers import unstorable
+from ..answers import CONTENT_KEYS, unstorable
 from ..errors import InvalidInput, UserError
 from ..hashing import set_hashes, task_key
 from ..types import Task
+from .media import MEDIA_LOADERS, Audio, AudioServer, Images, ImageServer
 
 LOADERS = ("jsonl", "json", "csv", "tsv", "txt")
+MEDIA_KEYS = ("image", "audio", "video", "html")  # an input_key kept as it is, not moved to 'text'
+DATASET_PREFIX = "dataset:"
+# An old answer's own marks; read back as a question, it is answered afresh (and drawn by the recipe's view).
+ANSWER_MARKS = ("_session_id", "_timestamp", "_annotator_id", "_view_id")
 BOM = b"\xef\xbb\xbf"
 MAX_CSV_FIELD = 2**30  # characters: any text that fits in memory
 
@@ -29,7 +40,8 @@ def _open(source: str | Path) -> IO[bytes]:
     if not path.exists():
         raise UserError(f"Can't find input file '{source}': check the path, or pass - to read stdin")
     if path.is_dir():
-        raise UserError(f"'{source}' is a directory: pass a JSONL, JSON, CSV or TXT file")
+        raise UserError(f"'{source}' is a directory: pass a JSONL, JSON, CSV or TXT file, or read a folder "
+                        f"of media with the loader {', '.join(MEDIA_LOADERS)}")
     return path.open("rb")
 
 
@@ -115,7 +127,7 @@ def _csv_lines(f: IO[bytes], name: str) -> Iterator[str]:
         yield line
 
 
-def read_csv(f: IO[bytes], name: str, delimiter: str = ",") -> Iterator[tuple[int, Any]]:
+def read_csv(f: IO[bytes], name: str, delimiter: str = ",", input_key: str = "text") -> Iterator[tuple[int, Any]]:
     # Long texts are fine (the csv module stops at 131,072 characters by default); strict mode
     # turns an unbalanced quote into an error instead of a field that swallows the next rows.
     csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD))
@@ -126,8 +138,14 @@ def read_csv(f: IO[bytes], name: str, delimiter: str = ",") -> Iterator[tuple[in
         raise UserError(f"malformed CSV header ({e}): fix the first line", path=name, line=1) from None
     fields = [c.strip() for c in header or []]
     reader.fieldnames = fields
-    if "text" not in fields:
-        raise UserError(f"no 'text' column (found: {', '.join(fields) or 'no header'}): name the column with the text 'text'", path=name, line=1)
+    # Headers in any case, as Prodigy reads them (Text, TEXT); other columns keep theirs in meta.
+    by_case = {c.lower(): c for c in reversed(fields)}
+    column = by_case.get(input_key.lower())
+    if column is None:
+        raise UserError(f"no '{input_key}' column (found: {', '.join(fields) or 'no header'}): name the column with "
+                        f"the {'text' if input_key == 'text' else 'input'} '{input_key}'", path=name, line=1)
+    target = input_key if input_key in MEDIA_KEYS else "text"
+    label, meta_column = by_case.get("label"), by_case.get("meta")
     while True:
         first = reader.line_num + 1  # where this record starts, for an error inside it
         try:
@@ -138,11 +156,10 @@ def read_csv(f: IO[bytes], name: str, delimiter: str = ",") -> Iterator[tuple[in
             why = "a quote that never closes" if "end of data" in str(e) else str(e)
             raise UserError(f"malformed CSV ({why}): balance the quotes (\"\" inside a quoted field)", path=name, line=first) from None
         line = reader.line_num
-        task: dict[str, Any] = {"text": row.pop("text")}
-        if row.get("label"):
-            task["label"] = row.pop("label")
-        row.pop("label", None)
-        meta = _csv_meta(row.pop("meta", None))
+        task: dict[str, Any] = {target: row.pop(column)}
+        if label is not None and (value := row.pop(label)):
+            task["label"] = value
+        meta = _csv_meta(row.pop(meta_column) if meta_column is not None else None)
         meta.update({k: v for k, v in row.items() if k and v not in (None, "")})
         if meta:
             task["meta"] = meta
@@ -150,31 +167,31 @@ def read_csv(f: IO[bytes], name: str, delimiter: str = ",") -> Iterator[tuple[in
 
 
 def _csv_meta(value: str | None) -> dict[str, Any]:
-    # A 'meta' column may hold a JSON object of fields; anything else is kept as text.
+    # A 'meta' column may hold a JSON object of fields, or one value (a number, say); anything else is kept as text.
     if not value:
         return {}
     try:
         parsed = _loads(value)
     except (ValueError, RecursionError):
         return {"meta": value}
-    return parsed if isinstance(parsed, dict) else {"meta": value}
+    return parsed if isinstance(parsed, dict) else {"meta": parsed}  # Prodigy's {"meta": {"meta": 0.1}}
 
 
-def read_tsv(f: IO[bytes], name: str) -> Iterator[tuple[int, Any]]:
-    return read_csv(f, name, delimiter="\t")
+def read_tsv(f: IO[bytes], name: str, input_key: str = "text") -> Iterator[tuple[int, Any]]:
+    return read_csv(f, name, delimiter="\t", input_key=input_key)
 
 
-def read_txt(f: IO[bytes], name: str) -> Iterator[tuple[int, Any]]:
+def read_txt(f: IO[bytes], name: str, input_key: str = "text") -> Iterator[tuple[int, Any]]:
     for i, line in _lines(f, name):
         if isinstance(line, InvalidInput):
             yield i, line
             continue
         text = line.rstrip("\r\n")
         if text.strip():
-            yield i, {"text": text}
+            yield i, {input_key if input_key in MEDIA_KEYS else "text": text}  # a list of image URLs, say
 
 
-READERS: dict[str, Callable[[IO[bytes], str], Iterator[tuple[int, Any]]]] = {
+READERS: dict[str, Callable[..., Iterator[tuple[int, Any]]]] = {
     "jsonl": read_jsonl, "json": read_json, "csv": read_csv, "tsv": read_tsv, "txt": read_txt,
 }
 
@@ -186,10 +203,16 @@ def validate_task(task: Any, name: str, line: int) -> Task:
     if not isinstance(task, dict):
         raise InvalidInput(f"expected a JSON object, got {type(task).__name__}", path=name, line=line)
     text = task.get("text")
-    if not isinstance(text, str):
-        raise InvalidInput("no 'text' string in the task: every task needs one", path=name, line=line)
-    if not text.strip():
+    content = [k for k in CONTENT_KEYS if task.get(k) not in (None, "", [], {})]
+    if text is None and not content:
+        raise InvalidInput(f"no 'text' string in the task: every task needs one (or one of {', '.join(CONTENT_KEYS[:5])}, ...)",
+                           path=name, line=line)
+    if text is not None and not isinstance(text, str):
+        raise InvalidInput("no 'text' string in the task: 'text' must be a string", path=name, line=line)
+    if text is not None and not text.strip() and not content:
         raise InvalidInput("empty 'text': give the task some text or remove it", path=name, line=line)
+    if "pattern" in task and not isinstance(task.get("label"), str):
+        raise InvalidInput("a pattern needs a 'label' string: {\"label\": ..., \"pattern\": ...}", path=name, line=line)
     bad = unstorable(task)
     if bad:
         raise InvalidInput(bad, path=name, line=line)
@@ -199,6 +222,8 @@ def validate_task(task: Any, name: str, line: int) -> Task:
     for span in spans:
         if not isinstance(span, dict):
             raise InvalidInput("each span must be an object with start, end and label", path=name, line=line)
+        if text is None:
+            continue  # spans of an image (boxes): no offsets to check
         start, end = span.get("start"), span.get("end")
         if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
             raise InvalidInput(f"span [{start}, {end}) is outside the text (length {len(text)}): fix its offsets", path=name, line=line)
@@ -218,33 +243,94 @@ class SkipCounter:
 
 
 def get_stream(
-    source: str | Path,
+    source: str | Path | Iterable[Task],
     loader: str | None = None,
     *,
+    input_key: str = "text",
     rehash: bool = False,
     dedup: bool = True,
     skip_invalid: bool = False,
     skipped: SkipCounter | None = None,
+    api: Any = None,
+    is_binary: bool = False,
+    view_id: str | None = None,
 ) -> Iterator[Task]:
-    """A lazy, validated, hashed stream of tasks from ``source`` (a path, or ``-`` for stdin).
+    """A lazy, validated, hashed stream of tasks from ``source``, with Prodigy's arguments.
 
-    Bad records raise a one-line UserError naming file and line, unless ``skip_invalid``,
-    which skips them and counts them in ``skipped``. Identical tasks are yielded once.
-    The file is opened (and missing files reported) right away, but read only as consumed.
+    ``source``: a file (by extension, or ``loader``: jsonl, json, csv, tsv, txt), ``-`` for stdin, a
+    folder with the loader images, image-server, audio or audio-server, ``dataset:NAME`` (or
+    ``dataset:NAME:accept``, ``:reject``, ``:ignore``) for a dataset's answers, or tasks already loaded.
+    ``input_key``: the field (CSV column, any case) that holds each record's input; a text field
+    becomes ``text``, a media one (image, audio, video, html) keeps its name. Bad records raise a
+    one-line UserError naming file and line, unless ``skip_invalid``, which skips them and counts
+    them in ``skipped``. With ``dedup`` identical tasks are yielded once; ``rehash`` replaces the
+    hashes records carry. A missing file or dataset is reported right away; records are read as consumed.
+    ``is_binary`` and ``view_id`` are Prodigy's and change nothing here; ``api`` (Prodigy's
+    removed remote sources) must be None.
     """
+    if api is not None:
+        raise UserError(f"get_stream(api={api!r}): loading from an API is not supported: load a file, or pass an iterable of tasks")
+    if not isinstance(source, (str, Path)):
+        return _stream(iter(source), "<stream>", None, input_key, rehash, dedup, skip_invalid, skipped or SkipCounter())
+    if str(source).startswith(DATASET_PREFIX):
+        return _stream(read_dataset(str(source)), str(source), None, input_key, rehash, dedup, skip_invalid, skipped or SkipCounter())
     loader = loader or guess_loader(source)
+    if loader in MEDIA_LOADERS:
+        tasks = MEDIA_LOADERS[loader](source)
+        return _stream(tasks, str(source), None, input_key, rehash, dedup, skip_invalid, skipped or SkipCounter())
     if loader not in READERS:
-        raise UserError(f"Unknown loader '{loader}': use one of {', '.join(LOADERS)}")
+        raise UserError(f"Unknown loader '{loader}': use one of {', '.join((*LOADERS, *MEDIA_LOADERS))}")
     f = _open(source)
     name = "<stdin>" if str(source) == "-" else str(source)
-    return _stream(f, name, READERS[loader], rehash, dedup, skip_invalid, skipped or SkipCounter())
+    return _stream(f, name, READERS[loader], input_key, rehash, dedup, skip_invalid, skipped or SkipCounter())
 
 
-def _stream(f: IO[bytes], name: str, reader: Callable[[IO[bytes], str], Iterator[tuple[int, Any]]], rehash: bool,
-            dedup: bool, skip_invalid: bool, skipped: SkipCounter) -> Iterator[Task]:
+def read_dataset(source: str) -> Iterator[Task]:
+    """The answers of ``dataset:NAME[:ANSWER]`` as tasks to annotate again, read lazily from the database
+    binanno is using (``--db``, BINANNO_DB, else $BINANNO_HOME/binanno.db). An unknown dataset or answer
+    is reported here, before any is read."""
+    import os
+
+    from ..config import home
+    from .db import Database
+
+    name, _, answer = source[len(DATASET_PREFIX):].partition(":")
+    if not name:
+        raise UserError(f"'{source}' names no dataset: write dataset:NAME, or dataset:NAME:accept (or :reject, :ignore)")
+    if answer and answer not in ("accept", "reject", "ignore"):
+        raise UserError(f"'{source}': unknown answer '{answer}': use dataset:{name}:accept, :reject or :ignore")
+    db = Database(os.environ.get("BINANNO_DB") or home() / "binanno.db")
+    try:
+        db.count(name)  # an unknown dataset raises here; a session's DATASET-NAME view is known
+    except BaseException:
+        db.close()
+        raise
+    return _answers_as_tasks(db, name, answer or None)
+
+
+def _answers_as_tasks(db: Any, name: str, answer: str | None) -> Iterator[Task]:
+    try:
+        for task in db.get_answers(name, answer):  # queried at the first task, not when the recipe starts
+            for key in ANSWER_MARKS:
+                task.pop(key, None)  # type: ignore[misc]
+            yield task
+    finally:
+        db.close()
+
+
+def _stream(source: IO[bytes] | Iterator[Any], name: str, reader: Callable[..., Iterator[tuple[int, Any]]] | None,
+            input_key: str, rehash: bool, dedup: bool, skip_invalid: bool, skipped: SkipCounter) -> Iterator[Task]:
     seen: set[str] = set()
-    with f:
-        for line, raw in reader(f, name):
+    with contextlib.ExitStack() as stack:
+        if reader is None:
+            records: Iterator[tuple[int, Any]] = enumerate(source, 1)  # type: ignore[arg-type]
+        else:
+            # The line readers make the input field themselves; JSON records are mapped below.
+            keyed = {"input_key": input_key} if reader in (read_csv, read_tsv, read_txt) else {}
+            records = reader(stack.enter_context(source), name, **keyed)  # type: ignore[arg-type]
+        for line, raw in records:
+            if input_key not in ("text", *MEDIA_KEYS) and isinstance(raw, dict) and input_key in raw and "text" not in raw:
+                raw["text"] = raw.pop(input_key)  # Prodigy's input_key: the field with the text
             try:
                 task = validate_task(raw, name, line)
             except InvalidInput as e:
@@ -262,3 +348,21 @@ def _stream(f: IO[bytes], name: str, reader: Callable[[IO[bytes], str], Iterator
             yield task
     if skipped.count:
         print(f"Skipped {skipped.count} invalid record(s) in {name} (first: {skipped.first})", file=sys.stderr)
+
+
+def _loader(kind: str) -> Callable[[str | Path], Iterator[Task]]:
+    def load(path: str | Path) -> Iterator[Task]:
+        return get_stream(path, loader=kind, dedup=False)
+
+    load.__name__ = load.__qualname__ = kind.upper()
+    load.__doc__ = f"Prodigy's {kind.upper()} loader: the validated, hashed tasks of a {kind.upper()} file, lazily (duplicates kept)."
+    return load
+
+
+JSONL = _loader("jsonl")
+JSON = _loader("json")
+CSV = _loader("csv")
+TXT = _loader("txt")
+
+__all__ = ["CSV", "JSON", "JSONL", "TXT", "Audio", "AudioServer", "ImageServer", "Images", "SkipCounter", "get_stream",
+           "guess_loader", "validate_task"]
