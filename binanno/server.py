@@ -13,18 +13,17 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
 from .annotators import SCOPE_KEY, TokenAuth, read_tokens, refusal, session_list
+from .assets import StaticFiles, load_templates
+from .components.db import DatabaseDown
 from .config import SETTINGS
 from .controller import AnswerError, Controller
 from .errors import UserError
-from .paths import asset_dir
 from .security import SameOrigin, allowed_hostnames
 from .shutdown import close_patiently, sigterm_as_ctrl_c
 
@@ -132,10 +131,11 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
     import os
 
     environ = os.environ if environ is None else environ
-    templates = Jinja2Templates(directory=str(asset_dir("templates")))
+    # Read now, not per request: a reinstall of the package under a running server can't take them away.
+    templates = load_templates()
+    static = StaticFiles()
     settings = controller.settings
     public = page_config(settings)
-    favicon = asset_dir("static") / "favicon.ico"
     limit = int(settings.get("max_request_size") or 4_000_000)
     allowed = session_list(settings.get("allowed_sessions"))
     tokens = read_tokens(settings.get("session_tokens"))
@@ -203,10 +203,14 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
             return _too_large(limit)
         except SessionRefused as e:
             return JSONResponse({"error": str(e), "refused": []}, 403)
+        except DatabaseDown as e:  # nothing stored: the page keeps the answers and sends them again
+            return JSONResponse({"error": str(e), "refused": []}, 503)
         return JSONResponse({"stored": stored, **payload(session_id)})
 
     async def favicon_ico(request: Request) -> Response:
-        return FileResponse(favicon, media_type="image/x-icon")
+        response = static.response("favicon.ico", request.headers.get("if-none-match"))
+        response.headers["content-type"] = "image/x-icon"
+        return response
 
     async def status(request: Request) -> Response:
         return JSONResponse(payload(request.query_params.get("session_id")))
@@ -229,7 +233,7 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
         Route("/give_answers", give_answers, methods=["POST"]),
         Route("/status", status),
         Route("/favicon.ico", favicon_ico),
-        Mount("/static", StaticFiles(directory=str(asset_dir("static"))), name="static"),
+        Route("/static/{path:path}", static.endpoint),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=close_on_shutdown if lifespan else None)
 
