@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import statistics
@@ -11,7 +12,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import peewee as pw
 from playhouse.db_url import connect
@@ -24,6 +25,10 @@ proxy = pw.DatabaseProxy()
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal", "busy_timeout": 10000}
 # The key of the PostgreSQL advisory lock that the schema's creation and migration hold.
 SCHEMA_LOCK = 0x62696E616E6E6F  # "binanno"
+
+
+class DatabaseDown(UserError):
+    """The database can't be reached now (a PostgreSQL server that restarts, say); nothing was stored."""
 
 
 class _Base(pw.Model):
@@ -195,12 +200,37 @@ class Database:
         unique = [tuple(row[c] for c in UPSERT_COLUMNS[1:]) for row in rows.values()]
         step = chunk_size or len(unique)
         for start in range(0, len(unique), step):
-            with self._answers_lock, self.db.atomic():
-                dataset = self._dataset_id(name, now)
-                # A prepared statement, not peewee's query builder: building the query for each
-                # save cost 3 times the insert itself, with 50 sessions saving at once.
-                self.db.cursor().executemany(self._upsert, [(dataset, *row) for row in unique[start:start + step]])
+            self._reconnecting(functools.partial(self._upsert_rows, name, now, unique[start:start + step]))
         return count
+
+    def _upsert_rows(self, name: str, now: int, rows: list[tuple[Any, ...]]) -> None:
+        with self._answers_lock, self.db.atomic():
+            dataset = self._dataset_id(name, now)
+            # A prepared statement, not peewee's query builder: building the query for each
+            # save cost 3 times the insert itself, with 50 sessions saving at once.
+            self.db.cursor().executemany(self._upsert, [(dataset, *row) for row in rows])
+
+    def _reconnecting(self, write: Callable[[], None]) -> None:
+        """Run a write; when the connection is gone (a PostgreSQL restart), open a new one and run
+        it once more (an upsert: one that did commit before the connection broke is stored once).
+        Still failing: DatabaseDown, nothing stored by this write."""
+        for attempt in (1, 2):
+            try:
+                write()
+                return
+            except (pw.OperationalError, pw.InterfaceError) as e:
+                self._drop_connection()
+                if attempt == 2:
+                    message = " ".join(str(e).split())[:200]
+                    raise DatabaseDown(f"the database isn't reachable ({message}): nothing was stored, "
+                                       "send the answers again when it is back") from None
+
+    def _drop_connection(self) -> None:
+        # This thread's connection only (peewee keeps one per thread); the next query opens a new one.
+        try:
+            self.db.close()
+        except Exception:  # a connection that died in a transaction can't be closed cleanly
+            self.db._state.reset()  # type: ignore[attr-defined]
 
     def _dataset_id(self, name: str, now: int) -> int:
         found = self.db.execute_sql(self._dataset_sql, (name,)).fetchone()
