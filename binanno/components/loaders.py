@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
-from ..answers import unstorable
+from ..answers import span_error, unstorable
 from ..errors import InvalidInput, UserError
 from ..hashing import set_hashes, task_key
 from ..types import Task
@@ -197,11 +197,9 @@ def validate_task(task: Any, name: str, line: int) -> Task:
     if not isinstance(spans, list):
         raise InvalidInput("'spans' must be a list", path=name, line=line)
     for span in spans:
-        if not isinstance(span, dict):
-            raise InvalidInput("each span must be an object with start, end and label", path=name, line=line)
-        start, end = span.get("start"), span.get("end")
-        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
-            raise InvalidInput(f"span [{start}, {end}) is outside the text (length {len(text)}): fix its offsets", path=name, line=line)
+        error = span_error(span, text)  # the same rule as for answers (binanno.answers)
+        if error:
+            raise InvalidInput(error, path=name, line=line)
     if "label" in task and not isinstance(task["label"], str):
         raise InvalidInput("'label' must be a string", path=name, line=line)
     if "meta" in task and not isinstance(task["meta"], dict):
