@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import html
 import json
-import secrets
 from typing import Any, AsyncIterator, Mapping
 
 from starlette.applications import Starlette
@@ -15,7 +13,6 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
 from .annotators import SCOPE_KEY, TokenAuth, read_tokens, refusal, session_list
@@ -37,31 +34,6 @@ def page_config(settings: Mapping[str, Any]) -> dict[str, Any]:
     """What of the merged settings the page sees: the recipe's whole config plus the page's settings."""
     return {k: v for k, v in settings.items() if k not in SERVER_ONLY and not k.startswith("basic_auth")}
 MAX_SESSION_ID = 200
-
-
-class BasicAuth:
-    """HTTP basic auth on every route, when a user and password are configured."""
-
-    def __init__(self, app: ASGIApp, user: str, password: str) -> None:
-        self.app = app
-        self.expected = f"{user}:{password}".encode()
-
-    def allowed(self, header: bytes) -> bool:
-        scheme, _, credentials = header.partition(b" ")
-        if scheme.lower() != b"basic":  # the scheme is case-insensitive (RFC 7617)
-            return False
-        try:
-            given = base64.b64decode(credentials.strip(), validate=True)
-        except ValueError:  # binascii.Error: not base64 (a byte 0xff, say)
-            return False
-        return secrets.compare_digest(given, self.expected)  # bytes: any byte compares, none raises
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not self.allowed(dict(scope["headers"]).get(b"authorization", b"")):
-            response = Response("Authentication required", 401, {"WWW-Authenticate": 'Basic realm="binanno"'})
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 def basic_auth(environ: Mapping[str, str]) -> tuple[str, str] | None:
@@ -222,10 +194,8 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
 
     middleware = [Middleware(SameOrigin, hostnames=hostnames)]
     auth = basic_auth(environ)
-    if tokens:
+    if tokens or auth:  # one parser for the shared pair and per-session tokens (binanno.annotators)
         middleware.append(Middleware(TokenAuth, tokens=tokens, shared=auth))
-    elif auth:
-        middleware.append(Middleware(BasicAuth, user=auth[0], password=auth[1]))
     routes = [
         Route("/", index),
         Route("/project", project),
