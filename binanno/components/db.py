@@ -251,11 +251,11 @@ class Database:
         return (json.loads(row.content) for row in query.order_by(self.Example.id).iterator())
 
     def answers_by_input(self, names: Iterable[str]) -> Iterator[Task]:
-        """The answers of several datasets, those about one input together (by input hash, then oldest
+        """The answers of several datasets, those about one input together (by input key, then oldest
         first), lazily: a caller can merge them one input at a time. Unknown names raise at once."""
         ids = [self._dataset(name).id for name in names]
         query = (self.Example.select(self.Example.content).where(self.Example.dataset.in_(ids))
-                 .order_by(self.Example.input_hash, self.Example.id))
+                 .order_by(self.Example.input_key, self.Example.id))
         return (json.loads(row.content) for row in query.iterator())
 
     def count(self, name: str) -> int:
