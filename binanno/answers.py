@@ -59,14 +59,15 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _span_error(span: Any, text: str) -> str | None:
+def span_error(span: Any, text: str) -> str | None:
+    """Why ``span`` is not a span of ``text``, else None: the one rule for answers and input files
+    (whole-number offsets, ``0 <= start < end <= len(text)``, a string label)."""
     if not isinstance(span, dict):
-        return "must be an object with start, end and label"
+        return "each span must be an object with start, end and label"
     start, end = span.get("start"), span.get("end")
-    if not isinstance(start, int) or not isinstance(end, int) or not _is_int(start) or not _is_int(end):
-        return f"start and end must be whole numbers, got {start!r:.20} and {end!r:.20}"
-    if not 0 <= start <= end <= len(text):
-        return f"[{start}, {end}) is not inside the text (length {len(text)})"
+    if not (isinstance(start, int) and isinstance(end, int) and _is_int(start) and _is_int(end)
+            and 0 <= start < end <= len(text)):
+        return f"span [{str(start)[:20]}, {str(end)[:20]}) is outside the text (length {len(text)}): fix its offsets"
     if "label" in span and not isinstance(span["label"], str):
         return f"label must be a string, got {type(span['label']).__name__}"
     for key in ("token_start", "token_end"):
@@ -96,7 +97,7 @@ def answer_error(task: Any) -> str | None:
     if not isinstance(spans, list):
         return "spans: must be a list of spans"
     for i, span in enumerate(spans):
-        error = _span_error(span, text) if isinstance(text, str) else None  # an image's boxes have no offsets
+        error = span_error(span, text) if isinstance(text, str) else None  # an image's boxes have no offsets
         if error:
             return f"spans[{i}]: {error}"
     for key in ("label", "_session_id", "_view_id"):

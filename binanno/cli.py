@@ -17,7 +17,7 @@ from .errors import UserError
 from .terminal import printable
 
 # Settings that every server recipe takes as flags; `db` applies to commands too.
-SERVER_FLAGS = ("host", "port", "batch_size", "feed_overlap", "history_size", "lookahead")
+SERVER_FLAGS = ("host", "port", "batch_size", "feed_overlap", "annotations_per_task", "history_size", "lookahead")
 
 
 class _Parser(argparse.ArgumentParser):

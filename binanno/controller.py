@@ -8,7 +8,7 @@ write answers: a request never waits for training.
 from __future__ import annotations
 
 import copy
-import json
+import math
 import sys
 import threading
 import time
@@ -37,6 +37,21 @@ class AnswerError(UserError):
     def __init__(self, message: str, refused: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.refused: list[dict[str, Any]] = refused or []
+
+
+def bad_score(task: Task) -> str | None:
+    """Why a scored task can't be sent as JSON (a NaN or infinite score from a model), else None.
+
+    Loaders refuse NaN in input files, so only the scores a model adds need checking: far cheaper
+    per question than serializing the whole task to find out.
+    """
+    meta, spans = task.get("meta"), task.get("spans")
+    scores = [meta.get("score")] if isinstance(meta, dict) else []
+    scores += [s.get("score") for s in spans if isinstance(s, dict)] if isinstance(spans, list) else []
+    for score in scores:
+        if isinstance(score, float) and not math.isfinite(score):
+            return f"score {score}"
+    return None
 
 
 class Controller:
@@ -203,14 +218,14 @@ class Controller:
             self._fail(f"The stream failed: {type(e).__name__}: {e}")
             return
         task = settle_hashes(task)  # a label the recipe added after loading is a question of its own
-        try:  # a task the page can't be sent (NaN from a model, say) must not fail a fetch for the others
-            json.dumps(task, allow_nan=False)
-        except (TypeError, ValueError) as e:
-            print(f"⚠ Skipped a question that isn't valid JSON ({e}): {str(task.get('text'))[:60]!r}", file=sys.stderr)
+        bad = bad_score(task)
+        if bad:  # a task the page can't be sent (NaN from a model, say) must not fail a fetch for the others
+            print(f"⚠ Skipped a question that isn't valid JSON ({bad}): {str(task.get('text'))[:60]!r}", file=sys.stderr)
             return
+        key = task_key(task)
         with self._cond:
-            if task_key(task) not in self._seen and self._router.needed(task):
-                self._seen.add(task_key(task))
+            if key not in self._seen and self._router.needed(task):
+                self._seen.add(key)
                 self._router.log.append(task)
                 self._cond.notify_all()
 
@@ -312,9 +327,10 @@ class Controller:
             self._session(session_id)
             for task in for_model:
                 self._router.answer(session_id, task)
-                if (session_id, task_key(task)) in self._recorded:
+                key = task_key(task)
+                if (session_id, key) in self._recorded:
                     continue  # a re-sent batch: stored again harmlessly, counted and learned from once
-                self._recorded.add((session_id, task_key(task)))
+                self._recorded.add((session_id, key))
                 self.totals[task["answer"]] += 1
                 self.session_counts[session_id][task["answer"]] += 1
                 score = (task.get("meta") or {}).get("score")

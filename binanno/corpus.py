@@ -1,6 +1,6 @@
 """Answers in, merged gold per input out: what ``train`` and ``data-to-spacy`` learn from.
 
-One ``Gold`` per input (``_input_hash``) holds what every answer on it says, per component:
+One ``Gold`` per input (its 128-bit ``hashing.input_key``: Prodigy's 32-bit ``_input_hash`` collides) holds what every answer on it says, per component:
 
 - NER: an accepted ``_complete`` answer (ner.manual, ner.correct, a verify accept) gives all the
   text's entities, every other token "O"; yes/no answers give accepted spans (other tokens
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import UserError
-from .hashing import INPUT_KEYS, hash_record
+from .hashing import input_key
 from .types import Task
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class Corpus:
     """Merged gold for a set of datasets; ``labels`` (if given) keeps only those labels."""
 
     labels: set[str] | None = None
-    gold: dict[int, Gold] = field(default_factory=dict)
+    gold: dict[str, Gold] = field(default_factory=dict)
     conflicts: Counter[str] = field(default_factory=Counter)
     answers: Counter[str] = field(default_factory=Counter)  # usable answers per component
     misaligned: int = 0  # spans that don't fall on token boundaries: left out (or missing)
@@ -91,9 +91,7 @@ class Corpus:
         for _, task in ordered:
             if task.get("answer") not in ("accept", "reject") or not isinstance(task.get("text"), str):
                 continue
-            key = task.get("_input_hash")
-            if key is None:
-                key = hash_record({k: task[k] for k in INPUT_KEYS if k in task})  # type: ignore[literal-required]
+            key = input_key(task)
             gold = self.gold.get(key) or Gold(task["text"])
             merge = {"ner": self._add_ner, "textcat": self._add_textcat, "spancat": self._add_spancat}[component]
             if merge(gold, task, key):
@@ -108,7 +106,7 @@ class Corpus:
         return [(s["start"], s["end"], s["label"]) for s in task.get("spans") or []
                 if s.get("label") and (self.labels is None or s["label"] in self.labels)]
 
-    def _add_ner(self, gold: Gold, task: Task, key: int) -> bool:
+    def _add_ner(self, gold: Gold, task: Task, key: str) -> bool:
         keys = self._keys(task)
         if task.get("_complete"):  # type: ignore[misc]
             if task["answer"] != "accept":
@@ -128,7 +126,7 @@ class Corpus:
             mine[k] = None
         return True
 
-    def _add_textcat(self, gold: Gold, task: Task, key: int) -> bool:
+    def _add_textcat(self, gold: Gold, task: Task, key: str) -> bool:
         fields: dict[str, Any] = dict(task)  # choice keys that Task doesn't declare
         options = fields.get("options")
         if isinstance(options, list):
@@ -150,7 +148,7 @@ class Corpus:
         gold.cats.update(cats)
         return True
 
-    def _add_spancat(self, gold: Gold, task: Task, key: int) -> bool:
+    def _add_spancat(self, gold: Gold, task: Task, key: str) -> bool:
         if task["answer"] != "accept" or not isinstance(task.get("spans"), list):
             return False
         keys = self._keys(task)
@@ -159,7 +157,7 @@ class Corpus:
         gold.spans = keys
         return True
 
-    def keys(self, component: str) -> list[int]:
+    def keys(self, component: str) -> list[str]:
         """Inputs with gold for ``component`` (``textcat_multilabel`` counts as textcat)."""
         kind = "textcat" if component.startswith("textcat") else component
         return [k for k, g in self.gold.items() if g.has(kind)]
@@ -177,7 +175,7 @@ class Corpus:
                 labels.update(g.cats)
         return sorted(labels)
 
-    def doc(self, nlp: Language, key: int, unknown: Iterable[tuple[int, int]] = ()) -> Doc:
+    def doc(self, nlp: Language, key: str, unknown: Iterable[tuple[int, int]] = ()) -> Doc:
         """The reference Doc for one input: entities, rejected spans, categories and spans set.
 
         ``unknown`` character ranges are left missing (not "O") in a complete NER annotation.
@@ -280,7 +278,7 @@ def read_eval_corpus(db: Any, names: list[str], components: list[str], labels: l
     return corpus
 
 
-def split(keys: list[int], eval_split: float, seed: int) -> tuple[list[int], list[int]]:
+def split(keys: list[str], eval_split: float, seed: int) -> tuple[list[str], list[str]]:
     """(train, held out) inputs: a seeded shuffle, ``eval_split`` of them held out (at least one
     when the share is above 0 and there are two inputs or more)."""
     keys = sorted(keys)
@@ -291,7 +289,7 @@ def split(keys: list[int], eval_split: float, seed: int) -> tuple[list[int], lis
     return keys[n_eval:], keys[:n_eval]
 
 
-def held_out(corpus: Corpus, eval_corpus: Corpus | None, eval_split: float, seed: int) -> tuple[list[int], list[int], Corpus]:
+def held_out(corpus: Corpus, eval_corpus: Corpus | None, eval_split: float, seed: int) -> tuple[list[str], list[str], Corpus]:
     """(train inputs, held-out inputs, the corpus they are scored on): ``eval_corpus`` if given,
     the texts it shares with ``corpus`` left out of training, else a split of ``corpus``."""
     if eval_corpus is None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import html
 import json
-import secrets
 from typing import Any, AsyncIterator, Mapping
 
 from starlette.applications import Starlette
@@ -14,18 +12,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Route
 
 from . import __version__
 from .annotators import SCOPE_KEY, TokenAuth, read_tokens, refusal, session_list
+from .assets import StaticFiles, load_templates
+from .components.db import DatabaseDown
 from .components.media import MEDIA_ROUTE, media_type, served_file
 from .config import SETTINGS
 from .controller import AnswerError, Controller
 from .errors import UserError
-from .paths import asset_dir
 from .security import SameOrigin, allowed_hostnames
 from .shutdown import close_patiently, sigterm_as_ctrl_c
 
@@ -39,31 +35,6 @@ def page_config(settings: Mapping[str, Any]) -> dict[str, Any]:
     """What of the merged settings the page sees: the recipe's whole config plus the page's settings."""
     return {k: v for k, v in settings.items() if k not in SERVER_ONLY and not k.startswith("basic_auth")}
 MAX_SESSION_ID = 200
-
-
-class BasicAuth:
-    """HTTP basic auth on every route, when a user and password are configured."""
-
-    def __init__(self, app: ASGIApp, user: str, password: str) -> None:
-        self.app = app
-        self.expected = f"{user}:{password}".encode()
-
-    def allowed(self, header: bytes) -> bool:
-        scheme, _, credentials = header.partition(b" ")
-        if scheme.lower() != b"basic":  # the scheme is case-insensitive (RFC 7617)
-            return False
-        try:
-            given = base64.b64decode(credentials.strip(), validate=True)
-        except ValueError:  # binascii.Error: not base64 (a byte 0xff, say)
-            return False
-        return secrets.compare_digest(given, self.expected)  # bytes: any byte compares, none raises
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not self.allowed(dict(scope["headers"]).get(b"authorization", b"")):
-            response = Response("Authentication required", 401, {"WWW-Authenticate": 'Basic realm="binanno"'})
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 def basic_auth(environ: Mapping[str, str]) -> tuple[str, str] | None:
@@ -143,10 +114,11 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
     import os
 
     environ = os.environ if environ is None else environ
-    templates = Jinja2Templates(directory=str(asset_dir("templates")))
+    # Read now, not per request: a reinstall of the package under a running server can't take them away.
+    templates = load_templates()
+    static = StaticFiles()
     settings = controller.settings
     public = page_config(settings)
-    favicon = asset_dir("static") / "favicon.ico"
     limit = int(settings.get("max_request_size") or 4_000_000)
     allowed = session_list(settings.get("allowed_sessions"))
     tokens = read_tokens(settings.get("session_tokens"))
@@ -227,10 +199,14 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
             return _too_large(limit)
         except SessionRefused as e:
             return JSONResponse({"error": str(e), "refused": []}, 403)
+        except DatabaseDown as e:  # nothing stored: the page keeps the answers and sends them again
+            return JSONResponse({"error": str(e), "refused": []}, 503)
         return JSONResponse({"stored": stored, **payload(session_id)})
 
     async def favicon_ico(request: Request) -> Response:
-        return FileResponse(favicon, media_type="image/x-icon")
+        response = static.response("favicon.ico", request.headers.get("if-none-match"))
+        response.headers["content-type"] = "image/x-icon"
+        return response
 
     async def status(request: Request) -> Response:
         return JSONResponse(payload(request.query_params.get("session_id")))
@@ -242,10 +218,8 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
 
     middleware = [Middleware(SameOrigin, hostnames=hostnames)]
     auth = basic_auth(environ)
-    if tokens:
+    if tokens or auth:  # one parser for the shared pair and per-session tokens (binanno.annotators)
         middleware.append(Middleware(TokenAuth, tokens=tokens, shared=auth))
-    elif auth:
-        middleware.append(Middleware(BasicAuth, user=auth[0], password=auth[1]))
     routes = [
         Route("/", index),
         Route("/project", project),
@@ -255,7 +229,7 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
         Route("/give_answers", give_answers, methods=["POST"]),
         Route("/status", status),
         Route("/favicon.ico", favicon_ico),
-        Mount("/static", StaticFiles(directory=str(asset_dir("static"))), name="static"),
+        Route("/static/{path:path}", static.endpoint),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=close_on_shutdown if lifespan else None)
 

@@ -219,11 +219,15 @@ def simulate_ner(
     def shipped(answers: list[Task]) -> dict[str, Any]:
         import tempfile
 
+        from .corpus import Corpus
         from .models.spacy_ner import SpacyNER
-        from .training import train_ner
+        from .trainer import train_pipeline
 
+        corpus = Corpus(set(back))
+        if not corpus.add("ner", answers):
+            return {k: 0.0 for k in "prf"}  # nothing usable yet: what `binanno train` would refuse
         with tempfile.TemporaryDirectory(prefix="binanno-train-") as tmp:
-            train_ner(answers, tmp, base_model=base_model, labels=list(back), eval_split=0.0, seed=seed)
+            train_pipeline(corpus, tmp, base_model=base_model, eval_split=0.0, seed=seed)
             trained = SpacyNER.load(tmp, list(back))
             scores = ner_scores(eval_ents, trained.predict(eval_texts), list(back))
         return {k: round(scores[k], 4) for k in "prf"}

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from .components.preprocess import required_components
 from .corpus import NEG_KEY, SPANS_KEY, Corpus, held_out
-from .errors import UserError
 from .metrics import prf
+from .models.pipelines import load_spacy
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -36,14 +36,7 @@ COUNTS = ("tp", "fp", "fn")
 
 def load_pipeline(base_model: str | None, lang: str = "en") -> Language:
     """``base_model`` (an installed name, a directory or ``blank:LANG``), else a blank ``lang`` pipeline."""
-    import spacy
-
-    name = base_model or f"blank:{lang}"
-    try:
-        return spacy.blank(name.split(":", 1)[1]) if name.startswith("blank:") else spacy.load(name)
-    except (OSError, ImportError) as e:
-        raise UserError(f"Can't load base model '{name}' ({str(e).splitlines()[0][:120]}): pass an installed "
-                        "pipeline name, a pipeline directory or blank:LANG") from None
+    return load_spacy(base_model or f"blank:{lang}")
 
 
 def add_components(nlp: Language, corpus: Corpus) -> list[str]:
@@ -64,8 +57,8 @@ def add_components(nlp: Language, corpus: Corpus) -> list[str]:
     return new
 
 
-def examples(nlp: Language, corpus: Corpus, keys: list[int], component: str,
-             unknown: dict[int, list[tuple[int, int]]] | None = None) -> list[Example]:
+def examples(nlp: Language, corpus: Corpus, keys: list[str], component: str,
+             unknown: dict[str, list[tuple[int, int]]] | None = None) -> list[Example]:
     """Training Examples for ``component`` from the inputs in ``keys`` that have answers for it
     (``unknown``: character ranges per input to leave missing, see ``foreign_entities``)."""
     from spacy.training import Example
@@ -74,7 +67,7 @@ def examples(nlp: Language, corpus: Corpus, keys: list[int], component: str,
     return [Example(nlp.make_doc(corpus.gold[k].text), corpus.doc(nlp, k, unknown.get(k, ()))) for k in keys if k in wanted]
 
 
-def foreign_entities(nlp: Language, corpus: Corpus, keys: list[int]) -> dict[int, list[tuple[int, int]]]:
+def foreign_entities(nlp: Language, corpus: Corpus, keys: list[str]) -> dict[str, list[tuple[int, int]]]:
     """Entities a base model's NER finds with labels nobody answered about, per complete input.
 
     A complete answer on PERSON and ORG says nothing about the GPE a pretrained NER knows:
@@ -138,7 +131,7 @@ def train_pipeline(
     }
 
 
-def evaluate(nlp: Language, gold: Corpus, keys: list[int], names: list[str], trained: Corpus) -> dict[str, dict[str, Any] | None]:
+def evaluate(nlp: Language, gold: Corpus, keys: list[str], names: list[str], trained: Corpus) -> dict[str, dict[str, Any] | None]:
     """Per-label counts and P/R/F for each component on the inputs ``keys`` of ``gold``
     (None for a component none of them has answers for); the labels are ``trained``'s."""
     docs = dict(zip(keys, nlp.pipe(gold.gold[k].text for k in keys)))

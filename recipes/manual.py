@@ -158,23 +158,14 @@ def ner_correct(dataset: str, model: str, source: str, label: list[str] | None =
 
 def load_tokenizer(spec: str) -> Language:
     """The spaCy pipeline MODEL names (``blank:LANG``, a name or a path), for its tokenizer."""
-    import spacy
-
     from binanno.models.backends import backend_of
+    from binanno.models.pipelines import load_spacy
 
     backend, _ = backend_of(spec)
     if backend != "spacy":
         raise UserError(f"'{spec}' is not a spaCy pipeline: the tokens come from a spaCy tokenizer, pass blank:en, "
                         "a pipeline name or a path")
-    if spec.startswith("blank:"):
-        try:
-            return spacy.blank(spec.split(":", 1)[1])
-        except (ImportError, KeyError, ValueError):
-            raise UserError(f"Unknown language in '{spec}': use a language code such as blank:en") from None
-    try:
-        return spacy.load(spec)
-    except OSError:
-        raise UserError(f"Can't find spaCy pipeline '{spec}': install it or pass a path or blank:en") from None
+    return load_spacy(spec)
 
 
 def add_matches(matcher: Any, stream: Iterable[Task], overlaps: bool = False) -> Iterator[Task]:

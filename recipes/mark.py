@@ -8,10 +8,10 @@ from typing import Iterable, Iterator
 from binanno import Arg, UserError, get_stream, recipe, set_hashes, split_string
 from binanno.components.count import Total, count_records
 from binanno.types import Components, Task
+from binanno.views import VIEW_IDS
 
-VIEW_IDS = ("binary", "ner", "classification", "text", "ner_manual", "spans_manual", "choice", "html", "blocks",
-            "review", "text_input")
-YES_NO_VIEWS = ("binary", "ner", "classification")
+# The yes/no interfaces (binanno.views.YES_NO_VIEWS) that show a span or label: one question per span.
+PER_SPAN_VIEWS = ("binary", "ner", "classification")
 
 
 @recipe(
@@ -40,7 +40,7 @@ def mark(dataset: str, source: str, label: list[str] | None = None, loader: str 
     # Read the source lazily: nothing is loaded into memory up front.
     stream = get_stream(source, loader=loader, skip_invalid=skip_invalid)
     view_id = view_id or "binary"
-    if view_id in YES_NO_VIEWS:
+    if view_id in PER_SPAN_VIEWS:
         # Split each example into single binary questions; count them once, for the progress bar.
         questions = split_questions(stream, labels=label)
         total = Total(lambda: _count_questions(source, loader, label))
@@ -74,11 +74,14 @@ def whole_questions(stream: Iterable[Task], view_id: str) -> Iterator[Task]:
         return
     import spacy
 
-    from binanno.components.preprocess import add_tokens
+    from binanno.components.preprocess import add_tokens, batched
 
     nlp = spacy.blank("en")
-    for task in stream:
-        yield task if task.get("tokens") else next(add_tokens(nlp, [task]))
+    # A batch at a time through the tokenizer's pipe; a task that brings its own tokens keeps them.
+    for batch in batched(stream, 64):
+        for _ in add_tokens(nlp, [t for t in batch if not t.get("tokens")], batch_size=len(batch)):
+            pass  # add_tokens sets the tokens on the tasks themselves
+        yield from batch
 
 
 def split_questions(stream: Iterable[Task], labels: list[str] | None = None) -> Iterator[Task]:

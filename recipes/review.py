@@ -10,15 +10,14 @@ from typing import Any, Iterator
 
 from binanno import Arg, UserError, connect, recipe, set_hashes, split_string
 from binanno.components.count import Total
-from binanno.hashing import hash_record
+from binanno.hashing import hash_record, input_key
 from binanno.labels import get_labels
 from binanno.types import Components, Task
+from binanno.views import VIEW_IDS, YES_NO_VIEWS
 
-VIEW_IDS = ("ner", "binary", "classification", "text", "ner_manual", "spans_manual", "choice", "html", "blocks",
-            "text_input")
-# Interfaces whose answers are a yes or no to a question fixed in advance: merged per question
-# (task hash); the others are edited answers about an input, merged per input.
-YES_NO_VIEWS = ("ner", "binary", "classification", "text", "html")
+# Answers in the yes/no interfaces (YES_NO_VIEWS) are merged per question (task hash); the others
+# are edited answers about an input, merged per input. A review's own answers are not reviewed again.
+REVIEWED_VIEWS = tuple(v for v in VIEW_IDS if v != "review")
 # Fields of an answer that are not part of what was answered.
 ANSWER_ONLY = ("answer", "_session_id", "_timestamp", "_view_seconds", "_annotator_id")
 
@@ -28,7 +27,7 @@ ANSWER_ONLY = ("answer", "_session_id", "_timestamp", "_view_seconds", "_annotat
     dataset=Arg(help="Dataset to save the reviewed answers to"),
     in_sets=Arg(help="Comma-separated datasets whose answers to review", converter=split_string),
     view_id=Arg(help="Interface the answers were given in, where their datasets don't record it", kind="option",
-                short="v", choices=VIEW_IDS),
+                short="v", choices=REVIEWED_VIEWS),
     show_all=Arg(help="Ask about every input, not only those where the answers disagree", kind="flag", short="S"),
     auto_accept=Arg(help="Store the inputs everyone agreed on without asking, with the answer they all gave",
                     kind="flag", short="A"),
@@ -53,8 +52,9 @@ def review(dataset: str, in_sets: list[str], view_id: str | None = None, show_al
     views = {name: db.meta(name).get("view_id") for name in in_sets}  # an unknown name is a one-line error here
 
     def merged() -> Iterator[Task]:
-        # The answers are read one input at a time, in input-hash order: nothing is held but one input's.
-        for _, answers in groupby(db.answers_by_input(in_sets), key=lambda t: t.get("_input_hash")):
+        # The answers are read one input at a time, in input-key order: nothing is held but one input's.
+        # (By the 128-bit key: two texts whose 32-bit _input_hash collide are two inputs.)
+        for _, answers in groupby(db.answers_by_input(in_sets), key=input_key):
             yield from merge_input(list(answers), views, view_id)
 
     def questions() -> Iterator[Task]:

@@ -83,6 +83,15 @@ class Cluster:
             log = (self.folder / "log").read_text() if (self.folder / "log").is_file() else ""
             raise RuntimeError(f"{program} failed: {proc.stdout}{proc.stderr}{log}")
 
+    def pg_ctl(self, action: str) -> None:
+        """``pg_ctl restart`` (fast: open connections are cut, as in a real restart), ``stop`` or ``start``,
+        with the options the cluster was started with."""
+        if action == "start":
+            options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+            self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "-o", options, "start")
+        else:  # the log file again: a restarted server would write to (and hold open) our pipe
+            self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-m", "fast", "-w", action)
+
     def url(self, name: str) -> str:
         return f"postgresql://binanno@127.0.0.1:{self.port}/{name}"
 

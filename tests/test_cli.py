@@ -13,7 +13,9 @@ from helpers_core import assert_one_line_error, binanno, malformed_at_line_7, wr
 from binanno import __version__
 from binanno.cli import build_parser, main, overview
 from binanno.components.db import Database
+from binanno.config import resolve
 from binanno.core import get_recipe
+from binanno.errors import UserError
 
 
 @pytest.fixture(autouse=True)
@@ -116,10 +118,20 @@ def test_trailing_underscore_is_dropped_from_flags() -> None:
     assert "--json " in parser.format_help() and "--json-" not in parser.format_help()
 
 
+def test_annotations_per_task_is_a_flag_and_beats_the_environment() -> None:
+    parser = build_parser(get_recipe("mark"))
+    namespace = parser.parse_args(["ds", "in.jsonl", "--annotations-per-task", "1.5"])
+    settings = resolve(cli={"annotations_per_task": namespace.annotations_per_task},
+                       environ={"BINANNO_ANNOTATIONS_PER_TASK": "3"})
+    assert settings["annotations_per_task"] == 1.5
+    with pytest.raises(UserError, match="--annotations-per-task"):
+        parser.parse_args(["ds", "in.jsonl", "--annotations-per-task", "two"])
+
+
 def test_settings_flags_differ_for_recipes_and_commands() -> None:
     server = build_parser(get_recipe("mark")).format_help()
     command = build_parser(get_recipe("db-out")).format_help()
-    for flag in ("--port", "--host", "--batch-size", "--feed-overlap", "--db"):
+    for flag in ("--port", "--host", "--batch-size", "--feed-overlap", "--annotations-per-task", "--db"):
         assert flag in server
     assert "--db" in command and "--port" not in command
 

@@ -114,3 +114,30 @@ def test_an_old_postgresql_database_is_migrated(postgres: Any) -> None:
     assert db.stats("ds")["answers"] == {"accept": 3}
     db.close()
     assert Database(url).count("ds") == 3
+
+
+def twin_answers(session: str) -> list[dict[str, Any]]:
+    return [{"text": t, "spans": [{"start": 0, "end": 8, "label": "X"}], "answer": "accept", "_session_id": session}
+            for t in TWINS]
+
+
+def test_training_merges_the_twins_as_two_texts() -> None:
+    from binanno.corpus import Corpus
+
+    corpus = Corpus()
+    assert corpus.add("ner", twin_answers("ds-a")) == 2
+    assert sorted(g.text for g in corpus.gold.values()) == sorted(TWINS)
+
+
+def test_review_shows_the_twins_as_two_inputs(tmp_path: Path, monkeypatch: Any) -> None:
+    from binanno.core import get_recipe
+
+    db = Database(tmp_path / "twins.db")
+    for session in ("ds-a", "ds-b"):
+        db.add_answers("ds", twin_answers(session))
+    db.close()
+    monkeypatch.setenv("BINANNO_DB", str(tmp_path / "twins.db"))
+    components = get_recipe("review")(dataset="final", in_sets=["ds"], view_id="ner_manual", show_all=True)
+    tasks = list(components["stream"])
+    assert sorted(t["text"] for t in tasks) == sorted(TWINS)
+    assert all(len(t["versions"]) == 1 and sorted(t["versions"][0]["sessions"]) == ["ds-a", "ds-b"] for t in tasks)

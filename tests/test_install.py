@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -74,6 +75,15 @@ def test_wheel_installs_and_serves_the_page_from_anywhere(tmp_path: Path) -> Non
         assert httpx.get(f"http://127.0.0.1:{port}/favicon.ico").status_code == 200
         tasks = httpx.post(f"http://127.0.0.1:{port}/get_session_questions", json={"session_id": None}).json()["tasks"]
         assert tasks
+
+        # The README's test command (`pip install -e .`) run in this virtualenv beside the server
+        # uninstalls the wheel's files first. The server read its page files at start: it still serves.
+        for folder in ("templates", "static"):
+            shutil.rmtree(Path(purelib) / "binanno" / folder)
+        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
+        for asset in ("app.js", "interfaces/ner_manual.js", "vendor/purify.es.js"):
+            assert httpx.get(f"http://127.0.0.1:{port}/static/{asset}").status_code == 200, asset
+        assert httpx.get(f"http://127.0.0.1:{port}/favicon.ico").status_code == 200
     finally:
         proc.terminate()
         proc.wait(30)

@@ -91,7 +91,7 @@ def test_a_restart_asks_only_for_the_missing_second_answers(db: Database) -> Non
 
 def test_50_concurrent_sessions_with_annotations_per_task_2(start_server: Any, tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", texts(500))
-    server = start_server("mark", "ds", str(source), "--batch-size", "5", env={"BINANNO_ANNOTATIONS_PER_TASK": "2"})
+    server = start_server("mark", "ds", str(source), "--batch-size", "5", "--annotations-per-task", "2")
     errors: list[BaseException] = []
 
     def annotate(name: str) -> None:

@@ -137,7 +137,7 @@ def test_mistakes_are_one_line_errors(tmp_path: Path, home: Path, monkeypatch: p
         ({"ner": ["manual"], "eval": ["topics"]}, "Evaluation dataset 'topics' has no answers for ner"),
         ({"ner": ["manual"], "label": ["GPE"]}, "use none of the labels GPE"),
         ({"ner": ["manual"], "n_iter": 0}, "-n must be at least 1"),
-        ({"ner": ["manual"], "base_model": "no_such_model"}, "Can't load base model 'no_such_model'"),
+        ({"ner": ["manual"], "base_model": "no_such_model"}, "Can't find spaCy pipeline 'no_such_model'"),
     ]
     for kwargs, message in cases:
         with pytest.raises(UserError, match=message):

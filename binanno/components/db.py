@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import re
 import statistics
@@ -10,7 +12,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import peewee as pw
 from playhouse.db_url import connect as connect_url
@@ -23,6 +25,10 @@ proxy = pw.DatabaseProxy()
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal", "busy_timeout": 10000}
 # The key of the PostgreSQL advisory lock that the schema's creation and migration hold.
 SCHEMA_LOCK = 0x62696E616E6E6F  # "binanno"
+
+
+class DatabaseDown(UserError):
+    """The database can't be reached now (a PostgreSQL server that restarts, say); nothing was stored."""
 
 
 class _Base(pw.Model):
@@ -126,6 +132,12 @@ class Database:
         # Database in the same process would take over the first one's queries.
         self.Dataset, self.Example = bound_models(self.db)
         self._write_lock = threading.Lock()
+        # SQLite has one writer at a time, and waiting here is cheaper than its busy loop. PostgreSQL
+        # takes concurrent saves (one connection per thread) and commits them together, where a
+        # lock would make each wait for the fsyncs of all before it (p95 1.7 s -> see bench/README.md).
+        self._answers_lock: Any = self._write_lock if isinstance(self.db, pw.SqliteDatabase) else contextlib.nullcontext()
+        self._upsert = upsert_sql(self.db.param)
+        self._dataset_sql = f'SELECT "id" FROM "dataset" WHERE "name" = {self.db.param}'
         try:
             self.db.connect(reuse_if_open=True)
             with self._write_lock, self.db.atomic():
@@ -260,21 +272,47 @@ class Database:
         if not rows:
             self.add_dataset(name)
             return 0
-        unique = list(rows.values())
+        unique = [tuple(row[c] for c in UPSERT_COLUMNS[1:]) for row in rows.values()]
         step = chunk_size or len(unique)
         for start in range(0, len(unique), step):
-            with self._write_lock, self.db.atomic():
-                dataset, _ = self.Dataset.get_or_create(name=name, defaults={"created": now, "meta": "{}"})
-                chunk = unique[start:start + step]
-                for row in chunk:
-                    row["dataset"] = dataset.id
-                for i in range(0, len(chunk), 200):
-                    (self.Example.insert_many(chunk[i:i + 200])
-                     .on_conflict(conflict_target=[self.Example.dataset, self.Example.task_key, self.Example.session_id],
-                                  update={self.Example.answer: pw.EXCLUDED.answer, self.Example.content: pw.EXCLUDED.content,
-                                          self.Example.timestamp: pw.EXCLUDED.timestamp})
-                     .execute())
+            self._reconnecting(functools.partial(self._upsert_rows, name, now, unique[start:start + step]))
         return count
+
+    def _upsert_rows(self, name: str, now: int, rows: list[tuple[Any, ...]]) -> None:
+        with self._answers_lock, self.db.atomic():
+            dataset = self._dataset_id(name, now)
+            # A prepared statement, not peewee's query builder: building the query for each
+            # save cost 3 times the insert itself, with 50 sessions saving at once.
+            self.db.cursor().executemany(self._upsert, [(dataset, *row) for row in rows])
+
+    def _reconnecting(self, write: Callable[[], None]) -> None:
+        """Run a write; when the connection is gone (a PostgreSQL restart), open a new one and run
+        it once more (an upsert: one that did commit before the connection broke is stored once).
+        Still failing: DatabaseDown, nothing stored by this write."""
+        for attempt in (1, 2):
+            try:
+                write()
+                return
+            except (pw.OperationalError, pw.InterfaceError) as e:
+                self._drop_connection()
+                if attempt == 2:
+                    message = " ".join(str(e).split())[:200]
+                    raise DatabaseDown(f"the database isn't reachable ({message}): nothing was stored, "
+                                       "send the answers again when it is back") from None
+
+    def _drop_connection(self) -> None:
+        # This thread's connection only (peewee keeps one per thread); the next query opens a new one.
+        try:
+            self.db.close()
+        except Exception:  # a connection that died in a transaction can't be closed cleanly
+            self.db._state.reset()  # type: ignore[attr-defined]
+
+    def _dataset_id(self, name: str, now: int) -> int:
+        found = self.db.execute_sql(self._dataset_sql, (name,)).fetchone()
+        if found:
+            return int(found[0])
+        dataset, _ = self.Dataset.get_or_create(name=name, defaults={"created": now, "meta": "{}"})
+        return int(dataset.id)
 
     def get_answers(self, name: str, answer: str | None = None) -> Iterator[Task]:
         """The stored answers of a dataset, oldest first, lazily.
@@ -288,11 +326,11 @@ class Database:
         return (json.loads(row.content) for row in query.order_by(self.Example.id).iterator())
 
     def answers_by_input(self, names: Iterable[str]) -> Iterator[Task]:
-        """The answers of several datasets, those about one input together (by input hash, then oldest
+        """The answers of several datasets, those about one input together (by input key, then oldest
         first), lazily: a caller can merge them one input at a time. Unknown names raise at once."""
         ids = [self._dataset(name).id for name in names]
         query = (self.Example.select(self.Example.content).where(self.Example.dataset.in_(ids))
-                 .order_by(self.Example.input_hash, self.Example.id))
+                 .order_by(self.Example.input_key, self.Example.id))
         return (json.loads(row.content) for row in query.iterator())
 
     def count(self, name: str) -> int:
@@ -379,6 +417,20 @@ class Database:
             "question_seconds": {kind: question_seconds(rows) for kind, rows in sorted(timings.items())},
             "session_speed": {k: session_speed(v) for k, v in sorted(speed.items())},
         }
+
+
+# The columns of an answer's row, in the order of the upsert's parameters.
+UPSERT_COLUMNS = ("dataset_id", "input_hash", "task_hash", "input_key", "task_key", "session_id", "answer",
+                  "timestamp", "content")
+
+
+def upsert_sql(param: str) -> str:
+    """Insert one answer's row; a row of the same dataset, task key and session is replaced
+    (SQLite and PostgreSQL both take this ``ON CONFLICT`` form)."""
+    columns = ", ".join(f'"{c}"' for c in UPSERT_COLUMNS)
+    values = ", ".join([param] * len(UPSERT_COLUMNS))
+    return (f'INSERT INTO "example" ({columns}) VALUES ({values}) ON CONFLICT ("dataset_id", "task_key", "session_id") '
+            'DO UPDATE SET "answer" = excluded."answer", "content" = excluded."content", "timestamp" = excluded."timestamp"')
 
 
 def shown(target: str) -> str:

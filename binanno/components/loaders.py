@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from ..answers import CONTENT_KEYS, unstorable
+from ..answers import CONTENT_KEYS, span_error, unstorable
 from ..errors import InvalidInput, UserError
 from ..hashing import set_hashes, task_key
 from ..types import Task
@@ -224,9 +224,9 @@ def validate_task(task: Any, name: str, line: int) -> Task:
             raise InvalidInput("each span must be an object with start, end and label", path=name, line=line)
         if text is None:
             continue  # spans of an image (boxes): no offsets to check
-        start, end = span.get("start"), span.get("end")
-        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
-            raise InvalidInput(f"span [{start}, {end}) is outside the text (length {len(text)}): fix its offsets", path=name, line=line)
+        error = span_error(span, text)  # the same rule as for answers (binanno.answers)
+        if error:
+            raise InvalidInput(error, path=name, line=line)
     if "label" in task and not isinstance(task["label"], str):
         raise InvalidInput("'label' must be a string", path=name, line=line)
     if "meta" in task and not isinstance(task["meta"], dict):

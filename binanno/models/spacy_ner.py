@@ -60,6 +60,7 @@ from ..hashing import INPUT_KEYS, hash_record
 from ..learning.guard import UpdateGuard
 from ..types import Task
 from .patterns import PatternMatcher, question_base, span_question
+from .pipelines import load_spacy
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -243,16 +244,7 @@ class SpacyNER:
         import spacy
 
         spacy.util.fix_random_seed(settings.get("seed", DEFAULTS["seed"]))
-        if spec.startswith("blank:"):
-            try:
-                nlp = spacy.blank(spec.split(":", 1)[1])
-            except (ImportError, KeyError, ValueError):
-                raise UserError(f"Unknown language in '{spec}': use a language code such as blank:en") from None
-        else:
-            try:
-                nlp = spacy.load(spec)
-            except OSError:
-                raise UserError(f"Can't find spaCy pipeline '{spec}': install it or pass a path or blank:en") from None
+        nlp = load_spacy(spec)
         if not labels:
             raise UserError("No labels given: pass at least one label (e.g. --label PERSON,ORG)")
         name, pretrained = ensure_ner(nlp, labels, spec)
