@@ -86,6 +86,16 @@ class _Sorter(Iterator[Task]):
     def _score_of(self, task: Task) -> float:
         return self._scores.pop(task.get("_task_hash", -1), task.get("meta", {}).get("score", 0.5))
 
+    def _given_back(self, tasks: list[Task]) -> list[tuple[float, Task]]:
+        """(score, task) for questions given back: their last scores while the model is newer than what
+        the sorter holds (it all gets scored again before the next pick), else scored now: then they were
+        held since an older model than the one that ranked the rest (the controller's kept batch)."""
+        back = [(self._score_of(t), t) for t in tasks]
+        score = getattr(self.rescore, "score", None)
+        if back and score is not None and not getattr(self.rescore, "stale", True):
+            return score([t for _, t in back])  # type: ignore[no-any-return]
+        return back
+
 
 class EmaFilter(_Sorter):
     """Yield tasks whose priority is at least the moving average minus ``slack``.
@@ -104,7 +114,7 @@ class EmaFilter(_Sorter):
 
     def give_back(self, tasks: list[Task]) -> None:
         """Questions handed out but never asked: they go through the filter again first, rescored."""
-        back = [(self._score_of(t), t) for t in tasks]
+        back = self._given_back(tasks)
         fresh = self.rescore([t for _, t in back]) if self.rescore is not None and back else None
         self._back = (fresh if fresh is not None else back) + self._back
 
@@ -145,11 +155,11 @@ class WindowSort(_Sorter):
 
     def give_back(self, tasks: list[Task]) -> None:
         """Questions handed out but never asked: back into the window, to be ranked again."""
-        for task in tasks:
+        for score, task in self._given_back(tasks):
             if is_pattern(task):
-                self._patterns.append((self._score_of(task), task))
+                self._patterns.append((score, task))
             else:
-                self._push(self._score_of(task), task)
+                self._push(score, task)
 
     def _refresh(self) -> None:
         # Ask whether the model changed before sorting what is held: a pool holds thousands.
