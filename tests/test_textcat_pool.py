@@ -50,6 +50,19 @@ def test_a_refit_uses_each_answer_once_whatever_the_batches() -> None:
     assert scores_of(once, [SPAM[0]])[0] > 0.5 > scores_of(once, [HAM[0]])[0]
 
 
+def test_a_refit_draws_no_replay_sample() -> None:
+    model = SklearnTextcat(["SPAM"])
+    model.update(spam_answers())
+    state = model.memory.rng.getstate()
+    model.update([answer(SPAM[1] + " again", "SPAM", "accept")])  # refitted: the replay is an online step's
+    assert model.memory.rng.getstate() == state
+    online = SklearnTextcat(["SPAM"], refit=False)
+    online.update(spam_answers())
+    state = online.memory.rng.getstate()
+    online.update([answer(SPAM[1] + " again", "SPAM", "accept")])
+    assert online.memory.rng.getstate() != state
+
+
 def test_a_label_with_one_class_learns_online_until_it_has_both() -> None:
     model = SklearnTextcat(["SPAM"])
     model.update([answer(t, "SPAM", "reject") for t in HAM])
