@@ -81,7 +81,7 @@ class Controller:
         self._stopping = False
         self._busy = False
         self._learning = 0  # answers in the update that is running
-        self._kept = False  # the batch kept at the last update waits to be ranked again (_take_back_unsent)
+        self._kept: set[str] = set()  # task keys of the batch kept at the last update, to be ranked again (_rank_kept)
         self._iter: Iterator[Task] = iter(components["stream"])
         self._worker = threading.Thread(target=self._run, name="binanno-worker", daemon=True)
 
@@ -142,7 +142,7 @@ class Controller:
     def _run(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._stopping or bool(self._pending) or self._kept or self._wants_more())
+                self._cond.wait_for(lambda: self._stopping or bool(self._pending) or bool(self._kept) or self._wants_more())
                 # batch_size at a time: 40,000 answers at once would be one update of minutes.
                 batch, self._pending = self._pending[:self.batch_size], self._pending[self.batch_size:]
                 if not batch and self._stopping:
@@ -166,8 +166,7 @@ class Controller:
         with self._cond:
             self.updates += 1
             self.last_update = result
-            unsent = self._take_back_unsent(self.batch_size)
-            self._kept = not self.overlap and hasattr(self._iter, "give_back")
+            unsent = self._take_back_unsent()
             self._busy = False
             self._learning = 0
             self._cond.notify_all()
@@ -175,30 +174,44 @@ class Controller:
             self._iter.give_back(unsent)  # type: ignore[attr-defined]  # only this thread touches the stream
 
     def _rank_kept(self) -> None:
-        """The batch kept at the last update, if no request took it meanwhile, goes back too,
-        once the sorter has ranked again (on the first pull after a give-back): so the next batch
-        is picked by the latest model, not the one before it, as a pool-based learner's would be.
-        SMS spam, sklearn refits, 3 seeds: see bench/README.md "Text classification, third version"."""
-        if self._wants_more():
-            self._pull()
+        """The batch kept at the last update goes back too, if no request took it meanwhile, once a
+        batch picked by the new weights stands behind it: so at a person's pace each batch is picked
+        by the latest model, not the one before it, as a pool-based learner's would be, and a request
+        still finds a full batch at once. SMS spam, sklearn refits, 3 seeds: bench/README.md "Text
+        classification, third version"."""
         with self._cond:
-            unsent = self._take_back_unsent(0)
-            self._kept = False
-            self._cond.notify_all()
-        if unsent:
-            self._iter.give_back(unsent)  # type: ignore[attr-defined]
+            router = self._router
+            ahead = list(router.log)[router.front() - router.offset:]
+            kept = [task for task in ahead if task_key(task) in self._kept]
+            if kept and len(ahead) - len(kept) < self.batch_size and self._wants_more():
+                kept = []  # pull first (the first pull after an update ranks the sorter's pool again)
+            else:
+                for task in kept:
+                    router.log.remove(task)
+                    self._seen.discard(task_key(task))
+                if kept and self.error is None:
+                    self._exhausted = False  # the sorter holds them again
+                self._kept = set()
+                self._cond.notify_all()
+        if not self._kept:
+            if kept:
+                self._iter.give_back(kept)  # type: ignore[attr-defined]
+            return
+        self._pull()
 
-    def _take_back_unsent(self, keep: int) -> list[Task]:
+    def _take_back_unsent(self) -> list[Task]:
         """After an update, the questions scored ahead but not sent yet go back to a sorter that can
-        rank them again (binanno.components.sorters), so the next ones follow the new weights. ``keep``
-        (one batch) stay until the sorter has ranked again (``_rank_kept``), so a request that comes
+        rank them again (binanno.components.sorters), so the next ones follow the new weights. One
+        batch stays until the sorter has ranked again (``_rank_kept``), so a request that comes
         during the update or the rescoring is still answered at once. With ``feed_overlap`` every
         session has its own place in the log, so nothing is taken back."""
-        if self.overlap or not hasattr(self._iter, "give_back"):
-            return []
+        if self.overlap or not hasattr(self._iter, "give_back") or self._pending:
+            return []  # answers already wait: the annotator is ahead of the model, so serve what is scored
         router = self._router
-        front = router.front() - router.offset + keep
-        unsent = list(router.log)[front:]
+        front = router.front() - router.offset
+        ahead = list(router.log)[front:]
+        self._kept = {task_key(task) for task in ahead[: self.batch_size]}
+        unsent = ahead[self.batch_size:]
         for _ in unsent:
             router.log.pop()
         for task in unsent:

@@ -199,21 +199,23 @@ class PoolSort(WindowSort):
     After every update the whole pool is scored again (with ``rescore``) and the most
     uncertain question in it is asked, as pool-based active learning does, instead of the
     best of the next 64. The pool is filled lazily, ``first`` questions at the start and
-    twice as many each time after, so the first question comes at once whatever the
+    twice as many each time after, but never more than ``grow`` new ones for one question (the
+    source's texts are scored as they are read: 20,000 at once held the worker for seconds,
+    and a fast annotator waited for it), so the first question comes at once whatever the
     source's size; once full it is a sliding window: each question asked makes room for the
     next one from the source, so memory stays flat on a source of any length.
     """
 
     def __init__(self, scored: Iterable[tuple[float, Task]], priority: Priority, pool_size: int = 20000, first: int = 64,
-                 explore: float = 0.0, seed: int = 0, rescore: Rescore | None = None) -> None:
+                 explore: float = 0.0, seed: int = 0, rescore: Rescore | None = None, grow: int = 1024) -> None:
         if pool_size < 1:
             raise UserError(f"pool_size must be at least 1, not {pool_size}")
         super().__init__(scored, priority, window=min(first, pool_size), explore=explore, seed=seed, rescore=rescore)
-        self.pool_size = pool_size
+        self.pool_size, self.grow = pool_size, grow
 
     def __next__(self) -> Task:
         task = super().__next__()
-        self.window = min(self.pool_size, self.window * 2)
+        self.window = min(self.pool_size, self.window * 2, self.window + self.grow)
         return task
 
 
