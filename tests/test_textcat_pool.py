@@ -50,6 +50,19 @@ def test_a_refit_uses_each_answer_once_whatever_the_batches() -> None:
     assert scores_of(once, [SPAM[0]])[0] > 0.5 > scores_of(once, [HAM[0]])[0]
 
 
+def test_a_refit_draws_no_replay_sample() -> None:
+    model = SklearnTextcat(["SPAM"])
+    model.update(spam_answers())
+    state = model.memory.rng.getstate()
+    model.update([answer(SPAM[1] + " again", "SPAM", "accept")])  # refitted: the replay is an online step's
+    assert model.memory.rng.getstate() == state
+    online = SklearnTextcat(["SPAM"], refit=False)
+    online.update(spam_answers())
+    state = online.memory.rng.getstate()
+    online.update([answer(SPAM[1] + " again", "SPAM", "accept")])
+    assert online.memory.rng.getstate() != state
+
+
 def test_a_label_with_one_class_learns_online_until_it_has_both() -> None:
     model = SklearnTextcat(["SPAM"])
     model.update([answer(t, "SPAM", "reject") for t in HAM])
@@ -162,3 +175,23 @@ def test_the_simulation_asks_what_the_server_asks(start_server: Any, tmp_path: P
         asked_server.extend(t["text"] for t in tasks)
         server.post("/give_answers", {"answers": answers, "session_id": None})
     assert asked_server == asked_sim[:50]
+
+
+def test_the_spacy_textcat_refits_on_every_answer_so_far() -> None:
+    from binanno.models.textcat_spacy import SpacyTextcat
+
+    refit = SpacyTextcat.load("blank:en", ["SPAM"])
+    online = SpacyTextcat.load("blank:en", ["SPAM"], refit_epochs=0)
+    answers = spam_answers()
+    for model in (refit, online):
+        model.update(answers[:7])
+        model.update(answers[7:])
+        model.update(answers[7:])  # a re-sent batch: remembered once
+        assert len(model.memory) == len(answers)
+
+    def gap(model: SpacyTextcat) -> float:
+        cats = model.predict([SPAM[0], HAM[0]])
+        return cats[0]["SPAM"] - cats[1]["SPAM"]
+
+    # Passes over all answers after each batch learn the early ones better than one step on the batch.
+    assert gap(refit) > gap(online) > 0

@@ -59,6 +59,10 @@ class Rescorer:
         if self._scored_at == self.version:
             return None
         self._scored_at = self.version
+        return self.score(tasks)
+
+    def score(self, tasks: list[Task]) -> list[tuple[float, Task]]:
+        """(score, question) pairs for ``tasks`` under the current weights, whether or not they changed."""
         scores = self.question_scores(tasks) if self.question_scores is not None else None
         if scores is not None:
             for task, score in zip(tasks, scores):
@@ -101,5 +105,8 @@ class InOrder:
 
     def give_back(self, tasks: list[Task]) -> None:
         """Questions handed out but never asked: asked next, in their order, scored again."""
-        fresh = self.rescore(tasks) if self.rescore is not None and tasks else None
+        fresh = None
+        if self.rescore is not None and tasks:
+            # Not stale: the controller's kept batch, annotated by the model before the last rescoring.
+            fresh = self.rescore(tasks) if self.rescore.stale else self.rescore.score(tasks)
         self._back = ([task for _, task in fresh] if fresh is not None else list(tasks)) + self._back

@@ -88,6 +88,16 @@ class _Sorter(Iterator[Task]):
     def _score_of(self, task: Task) -> float:
         return self._scores.pop(task.get("_task_hash", -1), task.get("meta", {}).get("score", 0.5))
 
+    def _given_back(self, tasks: list[Task]) -> list[tuple[float, Task]]:
+        """(score, task) for questions given back: their last scores while the model is newer than what
+        the sorter holds (it all gets scored again before the next pick), else scored now: then they were
+        held since an older model than the one that ranked the rest (the controller's kept batch)."""
+        back = [(self._score_of(t), t) for t in tasks]
+        score = getattr(self.rescore, "score", None)
+        if back and score is not None and not getattr(self.rescore, "stale", True):
+            return score([t for _, t in back])  # type: ignore[no-any-return]
+        return back
+
 
 class EmaFilter(_Sorter):
     """Yield tasks whose priority is at least the moving average minus ``slack``.
@@ -106,7 +116,7 @@ class EmaFilter(_Sorter):
 
     def give_back(self, tasks: list[Task]) -> None:
         """Questions handed out but never asked: they go through the filter again first, rescored."""
-        back = [(self._score_of(t), t) for t in tasks]
+        back = self._given_back(tasks)
         fresh = self.rescore([t for _, t in back]) if self.rescore is not None and back else None
         self._back = (fresh if fresh is not None else back) + self._back
 
@@ -147,11 +157,11 @@ class WindowSort(_Sorter):
 
     def give_back(self, tasks: list[Task]) -> None:
         """Questions handed out but never asked: back into the window, to be ranked again."""
-        for task in tasks:
+        for score, task in self._given_back(tasks):
             if is_pattern(task):
-                self._patterns.append((self._score_of(task), task))
+                self._patterns.append((score, task))
             else:
-                self._push(self._score_of(task), task)
+                self._push(score, task)
 
     def _refresh(self) -> None:
         # Ask whether the model changed before sorting what is held: a pool holds thousands.
@@ -191,21 +201,23 @@ class PoolSort(WindowSort):
     After every update the whole pool is scored again (with ``rescore``) and the most
     uncertain question in it is asked, as pool-based active learning does, instead of the
     best of the next 64. The pool is filled lazily, ``first`` questions at the start and
-    twice as many each time after, so the first question comes at once whatever the
+    twice as many each time after, but never more than ``grow`` new ones for one question (the
+    source's texts are scored as they are read: 20,000 at once held the worker for seconds,
+    and a fast annotator waited for it), so the first question comes at once whatever the
     source's size; once full it is a sliding window: each question asked makes room for the
     next one from the source, so memory stays flat on a source of any length.
     """
 
     def __init__(self, scored: Iterable[tuple[float, Task]], priority: Priority, pool_size: int = 20000, first: int = 64,
-                 explore: float = 0.0, seed: int = 0, rescore: Rescore | None = None) -> None:
+                 explore: float = 0.0, seed: int = 0, rescore: Rescore | None = None, grow: int = 1024) -> None:
         if pool_size < 1:
             raise UserError(f"pool_size must be at least 1, not {pool_size}")
         super().__init__(scored, priority, window=min(first, pool_size), explore=explore, seed=seed, rescore=rescore)
-        self.pool_size = pool_size
+        self.pool_size, self.grow = pool_size, grow
 
     def __next__(self) -> Task:
         task = super().__next__()
-        self.window = min(self.pool_size, self.window * 2)
+        self.window = min(self.pool_size, self.window * 2, self.window + self.grow)
         return task
 
 

@@ -230,17 +230,16 @@ class SklearnTextcat:
         fresh = self.memory.add(answers)
         if not fresh:
             return None
-        keys = fresh + self.memory.replay(fresh, self.settings["replay"])
-        texts = [self.memory.texts[k] for k in keys]
-        self.store.pinned.update(texts[: len(fresh)])
-        targets = [self.memory.targets(k) for k in keys]
-        loss = log_loss(self.predict(texts[: len(fresh)]), targets[: len(fresh)])
+        texts = [self.memory.texts[k] for k in fresh]
+        self.store.pinned.update(texts)
+        loss = log_loss(self.predict(texts), [self.memory.targets(k) for k in fresh])
         balance = self.memory.weights() if self.settings["balance"] else {}
         online = self.labels
         if self.settings["refit"]:
             online = [label for label in self.labels if label in self.online or not self._refit(label, balance)]
-        if online:
-            self._online_step(online, texts, targets, balance)
+        if online:  # only an online step replays earlier texts: a refit has seen every answer
+            keys = fresh + self.memory.replay(fresh, self.settings["replay"])
+            self._online_step(online, [self.memory.texts[k] for k in keys], [self.memory.targets(k) for k in keys], balance)
         return loss
 
     def _refit(self, label: str, balance: dict[str, tuple[float, float]]) -> bool:

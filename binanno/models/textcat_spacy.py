@@ -25,14 +25,18 @@ the wrong way (a rejected label with less than sum(p^2) of the mass goes *up*). 
 updates, its loss is masked the same way: a reject of A only pushes A down, which through
 the softmax moves that probability to the other labels, in proportion to their own.
 
-Each update is one Adam step on the batch's texts plus ``replay`` earlier texts, at a
-learning rate of 0.05 for a bag-of-words component and 0.001 for others (measured: see
-``BOW_LEARN_RATE``).
+Each update (``refit_epochs``, the default) makes ``refit_epochs`` passes over *all* the answers
+so far, in steps of ``refit_batch`` texts, warm-started from the current weights: a refit, as the
+sklearn backend's, at a cost that grows with the answers (blank:en bag-of-words, 500 answers,
+2 passes: see bench/README.md "Text classification, third version"). With ``refit_epochs`` 0 an
+update is one Adam step on the batch's texts plus ``replay`` earlier texts. The learning rate is
+0.05 for a bag-of-words component and 0.001 for others (measured: see ``BOW_LEARN_RATE``).
 ``to_disk`` saves the whole pipeline; ``spacy.load(path)`` loads it.
 """
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -52,7 +56,9 @@ DEFAULTS: dict[str, Any] = {
     "architecture": "bow",  # for a new component: "bow" (TextCatBOW.v3) or "ensemble" (spaCy's default)
     "learn_rate": None,  # Adam; None: 0.05 for a bag-of-words component, 0.001 for any other (see below)
     "dropout": 0.0,
-    "replay": 30,  # earlier texts replayed with each update
+    "replay": 30,  # earlier texts replayed with each update (online steps only)
+    "refit_epochs": 2,  # after every batch, passes over all answers so far from the current weights; 0: one online step
+    "refit_batch": 32,  # texts per step of those passes
     "l2": 0.0,
     "grad_clip": 1.0,
     "batch_size": 16,  # texts scored at once: small, so questions come from a recent model (see textcat_sklearn)
@@ -181,13 +187,21 @@ class SpacyTextcat:
             return None
         before = self.predict([self.memory.texts[k] for k in fresh])
         loss = log_loss(before, [self.memory.targets(k) for k in fresh])
-        examples = [self.example(k) for k in fresh + self.memory.replay(fresh, self.settings["replay"])]
+        epochs = self.settings["refit_epochs"]
+        if epochs:
+            keys = list(self.memory.answers)
+            order = random.Random(self.settings["seed"] + len(keys))
+            steps = [chunk for _ in range(epochs) for chunk in batched(order.sample(keys, len(keys)), self.settings["refit_batch"])]
+        else:
+            steps = [fresh + self.memory.replay(fresh, self.settings["replay"])]
         exclude = [n for n in self.nlp.pipe_names if n not in self.trained]
         masked = self.nlp.get_pipe_meta(self.name).factory == "textcat"
         if masked:
             self.textcat.get_loss = masked_loss(self.textcat)  # see the module docstring
         try:
-            self.nlp.update(examples, sgd=self.optimizer, drop=self.settings["dropout"], exclude=exclude)
+            for step in steps:
+                examples = [self.example(k) for k in step]
+                self.nlp.update(examples, sgd=self.optimizer, drop=self.settings["dropout"], exclude=exclude)
         finally:
             if masked:
                 del self.textcat.get_loss
