@@ -164,12 +164,16 @@ class Runner:
         except json.JSONDecodeError:
             return {"missing": [], "error": error_line(done.stderr + done.stdout), "recipes": []}
 
-    def prepare(self, spec: dict[str, Any], home: Path, db: Path) -> None:
-        """The run's own files, setup code and datasets, written before the recipe starts."""
+    def write_files(self, spec: dict[str, Any]) -> None:
+        """The files a recipe reads from its working folder, some of them when its module is imported."""
         for name, content in spec.get("files", {}).items():
             target = self.work / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf8")
+
+    def prepare(self, spec: dict[str, Any], home: Path, db: Path) -> None:
+        """The run's files, setup code and datasets, made before the recipe starts."""
+        self.write_files(spec)
         if spec.get("setup"):
             subprocess.run([sys.executable, "-c", "\n".join(spec["setup"])], cwd=self.work, env=self.env, check=True,
                            capture_output=True, text=True, timeout=self.timeout)
@@ -255,6 +259,8 @@ class Runner:
         copy = self.work / "copies" / path.name
         copy.parent.mkdir(exist_ok=True)
         copy.write_text(rewrite(path.read_text(encoding="utf8")), encoding="utf8")
+        for spec in entry.get("recipes", {}).values():
+            self.write_files(spec)
         found = self.probe(copy)
         result = FileResult(path.name, "import fails", missing=found["missing"], out_of_scope=entry.get("out_of_scope"))
         if found["error"]:
@@ -272,6 +278,8 @@ class Runner:
         order = {**{c: i for i, c in enumerate(CLASSES)}, RUNS: len(CLASSES) - 1}
         worst = min(result.recipes, key=lambda r: order[r.cls])
         result.cls, result.detail = worst.cls, (f"{worst.recipe}: " if len(result.recipes) > 1 else "") + worst.detail
+        # The temp folder differs per run: name it the way the argument table does
+        result.detail = result.detail.replace(str(self.work), "{work}")
         return result
 
 
