@@ -144,6 +144,8 @@ class Runner:
 
     def __init__(self, root: Path, work: Path, placeholders: dict[str, str], timeout: float) -> None:
         self.root, self.work, self.placeholders, self.timeout = root, work, placeholders, timeout
+        # The page's interfaces, one ES module each: a view_id without one is served but not shown
+        self.interfaces = {p.stem for p in (root / "static" / "interfaces").glob("*.js")} - {"index"}
         self.env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                     "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
@@ -222,6 +224,19 @@ class Runner:
                 if time.monotonic() > deadline:
                     return RecipeResult(recipe, "start fails", f"no server after {self.timeout:.0f} s")
                 time.sleep(0.3)
+        project = httpx.get(url + "/project", timeout=self.timeout).json()
+        blocks = (project.get("config") or {}).get("blocks") or []
+        views = {project.get("view_id")} | {b.get("view_id") for b in blocks if isinstance(b, dict)}
+        unshown = sorted(v for v in views if v and v not in self.interfaces)
+        result = self._ask(recipe, url)
+        if result.cls == "no questions":  # the server's log says why the stream gave nothing
+            log.seek(0)
+            result.detail += "; log: " + error_line(log.read())
+        if unshown:
+            result.detail = f"the page has no {', '.join(unshown)} interface; {result.detail}"
+        return result
+
+    def _ask(self, recipe: str, url: str) -> RecipeResult:
         try:
             reply = httpx.post(url + "/get_session_questions", json={"session_id": None}, timeout=self.timeout)
         except httpx.HTTPError as e:
@@ -230,8 +245,7 @@ class Runner:
             return RecipeResult(recipe, "no questions", f"/get_session_questions {reply.status_code}: {reply.text[:200]}")
         tasks = reply.json().get("tasks") or []
         if not tasks:
-            log.seek(0)
-            return RecipeResult(recipe, "no questions", "empty batch; log: " + error_line(log.read()))
+            return RecipeResult(recipe, "no questions", "the first batch is empty")
         answer = {**tasks[0], "answer": "accept"}
         if answer.get("options") and not answer.get("accept"):
             answer["accept"] = [answer["options"][0].get("id")]
@@ -284,8 +298,8 @@ class Runner:
 
 
 def in_scope(result: FileResult) -> bool:
-    """Out of scope only while it fails: a file that needs what binanno lacks but runs anyway counts."""
-    return result.out_of_scope is None or result.cls in ("answer stored", RUNS)
+    """A file marked out of scope stays out even where the protocol works: the page can't show image_manual boxes."""
+    return result.out_of_scope is None
 
 
 def report(results: list[FileResult]) -> str:

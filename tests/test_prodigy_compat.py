@@ -67,7 +67,8 @@ def test_a_missing_name_fails_the_import_and_is_ranked(runner: prodigy_compat.Ru
     assert "NoSuchLoader" in result.detail
     assert result.missing == ["prodigy.components.loaders.NoSuchLoader", "prodigy.no_such_helper"]
     table = prodigy_compat.report([result, prodigy_compat.FileResult("other.py", "answer stored", out_of_scope="needs spaczz")])
-    assert "| import fails | 1 | 1 |" in table and "| answer stored | 1 | 1 |" in table
+    # A file out of scope stays out of the first column even where it works
+    assert "| import fails | 1 | 1 |" in table and "| answer stored | 0 | 1 |" in table
     assert "| `prodigy.no_such_helper` | 1 |" in table
 
 
@@ -77,3 +78,15 @@ def test_a_recipe_that_fails_at_start_gives_its_error_line(runner: prodigy_compa
                       "def broken(source):\n    raise KeyError('no such column: ' + source)\n", encoding="utf8")
     result = runner.check_file(recipe, {"broken.py": {"recipes": {"broken": {"argv": ["text"]}}}})
     assert (result.cls, result.detail) == ("start fails", "KeyError: 'no such column: text'")
+
+
+@pytest.mark.slow
+def test_a_view_the_page_lacks_is_named(runner: prodigy_compat.Runner, tmp_path: Path) -> None:
+    recipe = tmp_path / "boxes.py"
+    recipe.write_text("import prodigy\nfrom prodigy import get_stream\n\n"
+                      "@prodigy.recipe('boxes', dataset=('Dataset', 'positional', None, str), source=('Source', 'positional', None, str))\n"
+                      "def boxes(dataset, source):\n    return {'dataset': dataset, 'stream': get_stream(source), 'view_id': 'image_manual'}\n",
+                      encoding="utf8")
+    result = runner.check_file(recipe, {"boxes.py": {"recipes": {"boxes": {"argv": ["boxes_ds", "{news}"]}}}})
+    assert result.cls == "answer stored"
+    assert result.detail.startswith("the page has no image_manual interface; ")
