@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import UserError
+from .learning.choices import expand
 from .models.spacy_ner import SpacyNER, TextAnswers
 from .types import Task
 
@@ -80,6 +81,7 @@ def train_ner(
     where ``baseline`` is the same evaluation before training. Extra ``settings`` go to
     SpacyNER (learn_rate, dropout, ...). With no held-out texts, the scores are empty.
     """
+    examples = expand(examples)  # label-choice and boundary-fix cards as the yes/no answers they stand for
     if labels is None:
         labels = sorted({s["label"] for t in examples if t.get("answer") in ("accept", "reject") for s in t.get("spans", [])})
     if not labels:
