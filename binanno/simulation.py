@@ -89,13 +89,14 @@ def run(
     start = time.perf_counter()
     counts = {"accept": 0, "reject": 0}
     kinds: dict[str, int] = {}
+    kind_seconds: dict[str, float] = {}  # annotator seconds per question type, to print seconds per decision
     seconds = 0.0
 
     marks = sorted(m * 60 for m in train_at) if train is not None else []
 
     def record(n: int) -> dict[str, Any]:
         out = {"decisions": n, "seconds": round(seconds, 1), **evaluate(), **counts, "questions": dict(kinds),
-               "wall": round(time.perf_counter() - start, 2)}
+               "question_seconds": {k: round(v, 1) for k, v in kind_seconds.items()}, "wall": round(time.perf_counter() - start, 2)}
         if marks and train is not None and n and (seconds >= marks[0] or n >= decisions or seconds >= budget):
             while marks and seconds >= marks[0]:
                 marks.pop(0)
@@ -124,6 +125,7 @@ def run(
                     counts[answered["answer"]] = counts.get(answered["answer"], 0) + 1
                     kind = str(question.get("_question", "binary"))  # type: ignore[misc]
                     kinds[kind] = kinds.get(kind, 0) + 1
+                    kind_seconds[kind] = kind_seconds.get(kind, 0.0) + cost
                     answers.append(answered)
                     n += 1
                     done = n >= decisions or seconds >= budget

@@ -18,6 +18,7 @@ from binanno.learning.costs import Costs
 from binanno.learning.questions import QuestionPlanner
 from binanno.models.patterns import question_base
 from binanno.models.spacy_ner import SpacyNER
+from binanno.simulation import simulate_ner
 from binanno.training import train_ner
 
 TEXT = "Yesterday Carol White joined Hooli in town."  # tokens: Yesterday Carol White joined Hooli in town .
@@ -115,6 +116,19 @@ def test_the_planner_asks_choice_cards_where_the_beam_hesitates(pretrained: Spac
     planner.observe([answered(label, ["PERSON"])])
     assert planner.calibration.truth == [False, True] or planner.calibration.truth == [True, False]
     assert planner.asked["label"] == 1
+
+
+def test_the_simulated_annotator_picks_the_gold_option_and_the_model_learns_it(pretrained: SpacyNER) -> None:
+    pool = [{"text": JORDAN, "spans": [{"start": 0, "end": 6, "label": "PERSON"}]},
+            {"text": CHASE, "spans": [{"start": 4, "end": 24, "label": "ORG"}]}]
+    labels = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "GPE"}
+    for strategy, key in (("label", (0, 6, "PERSON")), ("boundary", (4, 24, "ORG"))):
+        model = SpacyNER.load(PRETRAINED, list(labels))
+        records = list(simulate_ner(model, pool, pool[:1], labels, strategy, decisions=1, eval_every=1, batch_size=1))
+        assert records[-1]["questions"] == {strategy: 1}
+        assert records[-1]["seconds"] == Costs().choice(3)  # two options and "none of these"
+        (entry,) = model.memory.values()
+        assert set(entry.accepted) == {key} and entry.rejected
 
 
 def test_anchors_are_verify_cards_on_the_surest_sentences_by_rank(pretrained: SpacyNER) -> None:
