@@ -4,7 +4,9 @@ One ``Gold`` per input (its 128-bit ``hashing.input_key``: Prodigy's 32-bit ``_i
 
 - NER: an accepted ``_complete`` answer (ner.manual, ner.correct, a verify accept) gives all the
   text's entities, every other token "O"; yes/no answers give accepted spans (other tokens
-  unknown) and rejected spans (known wrong). A complete version wins over yes/no answers.
+  unknown) and rejected spans (known wrong). A complete version wins over yes/no answers. A
+  label-choice or boundary-fix card (binanno.learning.choices) counts as yes/no answers: the
+  chosen option's span accepted, the other options' rejected.
 - textcat: a yes/no ``label`` answer makes that label true (accept) or false (reject), other
   labels unknown; a ``choice`` answer makes its chosen ``accept`` ids true and its other
   ``options`` false. The categories are exclusive when every answer is a choice of exactly one.
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import UserError
 from .hashing import input_key
+from .learning.choices import as_binary, is_choice
 from .types import Task
 
 if TYPE_CHECKING:
@@ -107,6 +110,8 @@ class Corpus:
                 if s.get("label") and (self.labels is None or s["label"] in self.labels)]
 
     def _add_ner(self, gold: Gold, task: Task, key: str) -> bool:
+        if is_choice(task):  # which label, which boundary: the chosen span accepted, the other options rejected
+            return any([self._add_ner(gold, part, key) for part in as_binary(task)])
         keys = self._keys(task)
         if task.get("_complete"):  # type: ignore[misc]
             if task["answer"] != "accept":
@@ -128,6 +133,8 @@ class Corpus:
 
     def _add_textcat(self, gold: Gold, task: Task, key: str) -> bool:
         fields: dict[str, Any] = dict(task)  # choice keys that Task doesn't declare
+        if is_choice(task):
+            return False  # a choice about an entity's label or boundary, not the text's categories
         options = fields.get("options")
         if isinstance(options, list):
             if task["answer"] != "accept":

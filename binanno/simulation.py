@@ -9,8 +9,10 @@ few decisions. Strategies:
 - ``random``: the same candidate questions, in random order.
 - ``manual`` (NER): whole random sentences annotated by hand, with all their gold entities,
   the baseline a binary loop has to beat per second of annotator time.
-- ``auto``, ``binary``, ``verify``, ``correct`` (NER): the question types of
-  binanno.learning.questions, ranked by the errors they are expected to reveal per second.
+- ``auto``, ``binary``, ``verify``, ``correct``, ``label``, ``boundary`` (NER): the question
+  types of binanno.learning.questions, ranked by the errors they are expected to reveal per second.
+  With ``anchors``, that share of the sentences (the surest by rank) is asked as verify cards;
+  ``uncertain`` with anchors asks its yes/no questions through the same planner.
 
 Each question costs annotator seconds by its type (binanno.learning.costs); a run stops
 after ``decisions`` questions or ``minutes`` of annotator time, whichever comes first.
@@ -29,12 +31,13 @@ from .components.rescore import Rescorer
 from .components.sorters import prefer_uncertain, sort_by, window_sort
 from .errors import UserError
 from .hashing import set_hashes
+from .learning.choices import NONE, expand, is_choice, option_spans
 from .learning.costs import Costs, edits
 from .learning.questions import QuestionPlanner
 from .metrics import ner_scores, textcat_scores
 from .types import Task
 
-QUESTION_STRATEGIES = ("auto", "binary", "verify", "correct")
+QUESTION_STRATEGIES = ("auto", "binary", "verify", "correct", "label", "boundary")
 STRATEGIES = ("uncertain", "random", "manual", *QUESTION_STRATEGIES)
 
 __all__ = ["Costs", "STRATEGIES", "run", "simulate_ner", "simulate_textcat"]
@@ -86,13 +89,14 @@ def run(
     start = time.perf_counter()
     counts = {"accept": 0, "reject": 0}
     kinds: dict[str, int] = {}
+    kind_seconds: dict[str, float] = {}  # annotator seconds per question type, to print seconds per decision
     seconds = 0.0
 
     marks = sorted(m * 60 for m in train_at) if train is not None else []
 
     def record(n: int) -> dict[str, Any]:
         out = {"decisions": n, "seconds": round(seconds, 1), **evaluate(), **counts, "questions": dict(kinds),
-               "wall": round(time.perf_counter() - start, 2)}
+               "question_seconds": {k: round(v, 1) for k, v in kind_seconds.items()}, "wall": round(time.perf_counter() - start, 2)}
         if marks and train is not None and n and (seconds >= marks[0] or n >= decisions or seconds >= budget):
             while marks and seconds >= marks[0]:
                 marks.pop(0)
@@ -121,6 +125,7 @@ def run(
                     counts[answered["answer"]] = counts.get(answered["answer"], 0) + 1
                     kind = str(question.get("_question", "binary"))  # type: ignore[misc]
                     kinds[kind] = kinds.get(kind, 0) + 1
+                    kind_seconds[kind] = kind_seconds.get(kind, 0.0) + cost
                     answers.append(answered)
                     n += 1
                     done = n >= decisions or seconds >= budget
@@ -187,6 +192,7 @@ def simulate_ner(
     minutes: float | None = None,
     train_at: Iterable[float] = (),
     base_model: str | None = None,
+    anchors: float = 0.0,
     **sorter_options: Any,
 ) -> Iterator[dict[str, Any]]:
     """Simulate ``ner.teach`` (or manual annotation) on ``pool``, scoring on ``eval_set``.
@@ -194,7 +200,8 @@ def simulate_ner(
     ``label_map`` maps each gold label to the model's label for it (identity for a new
     model). The annotator accepts a yes/no question when its span and label match a gold
     entity exactly and rejects it otherwise, accepts a verify question when the sentence's
-    spans are exactly the gold ones, and answers a correct question with the gold spans.
+    spans are exactly the gold ones, answers a correct question with the gold spans and a
+    label-choice or boundary-fix card with the option that is a gold entity (else "none of these").
     Records carry ``p``, ``r``, ``f`` and ``labels`` (per gold label); with ``train_at``
     (minutes) and ``base_model`` (the MODEL the run started from), also ``train``: the same
     scores for a model trained with ``binanno train`` on the answers so far.
@@ -247,7 +254,7 @@ def simulate_ner(
 
     def annotate(question: Task) -> tuple[Task, float]:
         truth = entities[question["_input_hash"]]
-        spans = {(s["start"], s["end"], s["label"]) for s in question.get("spans", [])}
+        spans = {(s["start"], s["end"], s.get("label", "")) for s in question.get("spans", [])}
         kind = question.get("_question", "binary")  # type: ignore[misc]
         n = len(question.get("tokens") or question["text"].split())
         if kind == "correct":
@@ -255,16 +262,21 @@ def simulate_ner(
             return {**question, "spans": gold_spans, "answer": "accept"}, costs.correct(n, edits(spans, truth))  # type: ignore[typeddict-item]
         if kind == "verify":
             return {**question, "answer": "accept" if spans == truth else "reject"}, costs.verify(n)  # type: ignore[typeddict-item]
+        if is_choice(question):
+            options = [o for o in question["options"] if o["id"] != NONE]  # type: ignore[typeddict-item]
+            right = [o["id"] for o in options
+                     if any((p["start"], p["end"], p["label"]) in truth for p in option_spans(dict(question), o))]
+            return {**question, "answer": "accept", "accept": right[:1] or [NONE]}, costs.choice(len(options) + 1)  # type: ignore[typeddict-item]
         return {**question, "answer": "accept" if spans <= truth else "reject"}, costs.decision  # type: ignore[typeddict-item]
 
     texts = ({"text": t["text"]} for t in gold)
     stream = unique(set_hashes(t) for t in texts)  # type: ignore[arg-type]
-    if strategy in QUESTION_STRATEGIES:
-        planner = QuestionPlanner(model, strategy, costs)
+    if strategy in QUESTION_STRATEGIES or anchors:
+        planner = QuestionPlanner(model, "binary" if strategy == "uncertain" else strategy, costs, anchors=anchors)
 
         def learn(batch: list[Task]) -> Any:
             planner.observe(batch)
-            return model.update(batch)
+            return model.update(expand(batch))  # choice cards as the yes/no answers they stand for
 
         rescorer = Rescorer(planner, learn)
         questions = sort_by(planner(stream), lambda rate: rate, sorter, **{"seed": seed, "rescore": rescorer, **sorter_options})

@@ -27,13 +27,16 @@ NER_CONFIG = {"explore": 0.3}
     beam_density=Arg(help="Drop analyses below this share of the best one's probability (setting beam_density)", kind="option", converter=float),
     loader=Arg(help="Loader to read SOURCE with, if not from its extension", kind="option", choices=("jsonl", "json", "csv", "txt")),
     question=Arg(help="Question type (setting question): binary (one span, yes/no), verify (is every entity in the sentence right?), "
-                      "correct (fix the sentence's entities) or auto (binary or correct per sentence)",
-                 kind="option", short="q", choices=("binary", "verify", "correct", "auto")),
+                      "correct (fix the sentence's entities), label (which label is this span?), boundary (which of these "
+                      "spans is the entity?) or auto (the one that finds most errors per second, per sentence)",
+                 kind="option", short="q", choices=("binary", "verify", "correct", "label", "boundary", "auto")),
+    anchors=Arg(help="Share of the sentences asked as verify cards, the model's surest (setting anchors)", kind="option",
+                converter=float),
 )
 def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = None, patterns: str | None = None,
               exclude: list[str] | None = None, unsegmented: bool = False, output: str | None = None,
               sorter: str | None = None, beam_width: int | None = None, beam_density: float | None = None,
-              loader: str | None = None, question: str | None = None) -> Components:
+              loader: str | None = None, question: str | None = None, anchors: float | None = None) -> Components:
     """Ask yes/no about the entities the model is least sure of; every answer updates it.
 
     Texts are split into sentences, the model scores every candidate entity (spaCy: beam
@@ -43,11 +46,15 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
     start: their matches are asked even when the model gives them a low score. With
     --question verify each question is a whole sentence with the model's entities: an
     accept says they are all of them, exactly. With --question correct the sentence comes
-    pre-annotated in the manual interface, to be fixed and accepted (a complete annotation);
-    auto picks binary or correct per sentence, by the errors each is expected to reveal per second.
+    pre-annotated in the manual interface, to be fixed and accepted (a complete annotation).
+    --question label asks which label a span is (its labels as options, or none of these);
+    --question boundary which of its overlapping spans is the entity. auto picks among binary,
+    label, boundary and correct per sentence, by the errors each is expected to reveal per second.
+    --anchors 0.1 also asks a tenth of the sentences, the model's surest, as verify cards.
     """
     from binanno.components.rescore import Rescorer
     from binanno.components.sorters import prefer_uncertain, sort_by
+    from binanno.learning.choices import expand
     from binanno.learning.questions import QuestionPlanner
     from binanno.models.backends import load_ner
     from binanno.models.patterns import load_patterns
@@ -57,6 +64,7 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
     # sure (wrongly) were not names, and beat pure uncertainty (bench/README.md).
     settings = resolve(recipe_config=NER_CONFIG)
     question = question or settings["question"]
+    anchors = settings["anchors"] if anchors is None else anchors
     ner = load_ner(model, label or [],
                    patterns=load_patterns(patterns) if patterns else None,
                    beam_width=beam_width or settings["beam_width"],
@@ -65,21 +73,22 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
     stream: Iterable[Task] = get_stream(source, loader=loader)
     if not unsegmented:
         stream = sentences(ner, stream)
-    if question == "binary":
+    plain = question == "binary" and not anchors
+    if plain:
         # Score every candidate entity, then ask the most uncertain first, one span per question.
         scorer, learn = ner, ner.update
     else:
-        # Whole sentences with the model's best analysis, those expected to hold most errors per second first.
-        planner = QuestionPlanner(ner, question)
+        # Questions of the chosen type, those expected to find most errors per second first (anchors before all).
+        planner = QuestionPlanner(ner, question, anchors=anchors)
 
         def learn(answers: list[Task]) -> Any:
             planner.observe(answers)  # calibration and the miss rate, before the model changes
-            return ner.update(answers)
+            return ner.update(expand(answers))  # choice cards as the yes/no answers they stand for
 
         scorer = planner
     # After each update the questions scored ahead are scored again, so the next ones follow the new weights.
     rescorer = Rescorer(scorer, learn)
-    if question == "binary":
+    if plain:
         questions = prefer_uncertain(ner(stream), algorithm=sorter or settings["sorter"], explore=settings["explore"],
                                      rescore=rescorer)
     else:

@@ -52,8 +52,9 @@ SIMULATION_ARGS: dict[str, Arg] = {
     "eval": Arg(help="Gold examples the model is scored on after every --eval-every decisions"),
     "label": Arg(help="Comma-separated gold labels to annotate", kind="option", short="l", converter=split_string),
     "strategy": Arg(help="What is asked: default (the teach recipe's defaults), uncertain or random yes/no questions, "
-                    "manual (whole sentences by hand), or one question type (auto, binary, verify, correct)", kind="option",
-                    choices=("default", "uncertain", "random", "manual", "auto", "binary", "verify", "correct")),
+                    "manual (whole sentences by hand), or one question type (auto, binary, verify, correct, label, boundary)",
+                    kind="option", choices=("default", "uncertain", "random", "manual", "auto", "binary", "verify", "correct",
+                                            "label", "boundary")),
     "minutes": Arg(help="Stop after this many simulated annotator minutes (as well as --decisions)", kind="option",
                    converter=float),
     "decisions": Arg(help="Decisions to simulate (sentences for manual)", kind="option", short="n", converter=int),
@@ -77,6 +78,10 @@ SIMULATION_ARGS: dict[str, Arg] = {
     cost_token=Arg(help="Annotator seconds per token read on a sentence card", kind="option", converter=float),
     cost_entity=Arg(help="Annotator seconds per entity marked by hand (manual)", kind="option", converter=float),
     cost_edit=Arg(help="Annotator seconds per change to a pre-annotated sentence (correct)", kind="option", converter=float),
+    cost_option=Arg(help="Annotator seconds per option read on a label-choice or boundary-fix card", kind="option",
+                    converter=float),
+    anchors=Arg(help="Share of the sentences asked as verify cards, the model's surest, as ner.teach --anchors", kind="option",
+                converter=float),
     train_at=Arg(help="Also score a model trained with `binanno train` on the answers so far, at these annotator minutes "
                  "(e.g. 20,60)", kind="option", converter=split_string),
 )
@@ -85,7 +90,8 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
                  output: str | None = None, plot: str | None = None, patterns: str | None = None, batch_size: int = 10,
                  sorter: str | None = None, decision_cost: float | None = None, explore: float | None = None,
                  minutes: float | None = None, cost_base: float | None = None, cost_token: float | None = None,
-                 cost_entity: float | None = None, cost_edit: float | None = None, train_at: list[str] | None = None) -> None:
+                 cost_entity: float | None = None, cost_edit: float | None = None, train_at: list[str] | None = None,
+                 cost_option: float | None = None, anchors: float | None = None) -> None:
     """Run ner.teach's stream and updates with an annotator who answers from gold entities.
 
     A yes/no question is accepted when its span and label match a gold entity exactly; a
@@ -110,7 +116,8 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
                    beam_width=settings["beam_width"], beam_density=settings["beam_density"])
     if strategy == "default":
         strategy = settings["question"] if settings["question"] != "binary" else "uncertain"
-    costs = _costs(decision=decision_cost, base=cost_base, token=cost_token, entity=cost_entity, edit=cost_edit)
+    costs = _costs(decision=decision_cost, base=cost_base, token=cost_token, entity=cost_entity, edit=cost_edit,
+                   option=cost_option)
     try:
         marks = [float(m) for m in train_at or []]
     except ValueError:
@@ -120,8 +127,9 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
     records = simulate_ner(ner, gold_pool, gold_eval, mapping, strategy=strategy, decisions=decisions,
                            eval_every=eval_every, seed=seed, costs=costs, sorter=sorter or settings["sorter"],
                            batch_size=batch_size, minutes=minutes, train_at=marks, base_model=model,
-                           explore=settings["explore"] if explore is None else explore)
-    write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model})
+                           anchors=settings["anchors"] if anchors is None else anchors, explore=settings["explore"] if explore is None else explore)
+    extra = {"anchors": anchors} if anchors else {}
+    write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model, **extra})
     if plot and output:
         _plot(output, plot)
 

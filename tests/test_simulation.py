@@ -166,6 +166,7 @@ def test_sentence_questions_are_answered_with_the_gold_and_cost_by_their_edits()
         answers = [a for batch in model.batches for a in batch]
         assert len(answers) == 8 and all(a["_question"] == strategy and a["_complete"] for a in answers)
         assert records[-1]["questions"] == {strategy: 8}
+        assert records[-1]["question_seconds"][strategy] == pytest.approx(records[-1]["seconds"], abs=0.2)
         for a in answers:
             spans = {(s["start"], s["end"], s["label"]) for s in a["spans"]}
             if strategy == "correct":  # the annotator's answer is the gold

@@ -6,7 +6,8 @@ server textcat.teach asked its first ~80 questions at the untrained 0.5 in file 
 updates. A :class:`Rescorer` wraps a scorer (the model, or several combined) and its update
 callback: it counts updates, and when a sorter asks, scores the questions it holds again
 under the new weights. Questions are matched by task hash, or for whole-sentence questions
-(whose pre-annotated spans change with the model) by input and question type; a question the
+(whose pre-annotated spans change with the model) by input and question type, and for choice
+cards about one span by input, type and the span's place (``_group``); a question the
 model no longer proposes at all scores 0.
 """
 
@@ -24,6 +25,8 @@ def question_key(task: Task) -> Any:
     kind = task.get("_question")  # type: ignore[misc]
     if kind in SENTENCE_QUESTIONS:
         return (task.get("_input_hash"), kind)
+    if task.get("_group") is not None:  # a choice card about one span: its options change with the model
+        return (task.get("_input_hash"), kind, task.get("_group"))
     return task.get("_task_hash")
 
 

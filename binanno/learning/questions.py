@@ -1,4 +1,4 @@
-"""Which question to ask about each sentence: one span yes/no, verify the whole sentence, or correct it.
+"""Which question to ask about each sentence: one span yes/no, a choice about one span, verify or correct it all.
 
 A question is worth what it teaches per second of the annotator's time. What teaches a model
 is finding where it is wrong, so each question is valued by the model errors it is expected to
@@ -12,11 +12,16 @@ reveal, divided by what it costs (binanno.learning.costs):
   the entities the model never proposed (a per-token miss rate, measured on corrected
   sentences). It costs reading the sentence plus the expected edits.
 - ``verify``: the same pre-annotation, accepted or rejected as a whole; an accept is a complete
-  annotation, a reject teaches nothing by itself.
+  annotation, a reject teaches nothing by itself. It finds no errors, so ``auto`` never picks
+  it; verify cards serve as *anchors* (``anchors``: that share of the sentences, the surest by
+  rank among the last ``window`` scored, asked first), complete gold that keeps the model honest.
+- ``label`` and ``boundary`` (binanno.learning.choices): a choice card about one span, its labels
+  or its alternative boundaries as options; one answer settles every option, so it finds the sum
+  of min(q, 1 - q) over its options, for ``decision`` plus ``option`` seconds per option.
 
-``auto`` asks, per sentence, whichever of binary and correct reveals more errors per second
-(binary questions for all its candidates, or one correct card), and the sorter ranks questions
-by that rate. Calibration and the miss rate are refitted from the answers (``observe``): a
+``auto`` asks, per sentence, whichever of these reveals more errors per second: one correct
+card, or questions about single spans (a choice card where it beats a yes/no about its most
+uncertain option, yes/no about every other candidate); the sorter ranks questions by that rate. Calibration and the miss rate are refitted from the answers (``observe``): a
 model's scores near 0.5 are not where it is unsure (issue 10: 16 % of BTC candidates scored
 0.4-0.6 were right, 59 % of those scored 0.95 or more), and a corrected sentence shows every
 candidate's truth and every entity the model missed.
@@ -26,16 +31,18 @@ from __future__ import annotations
 
 import copy
 import math
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any, Iterable, Iterator
 
 from ..components.preprocess import tokens_of
 from ..errors import UserError
 from ..hashing import set_hashes
 from ..types import Task
+from .choices import BOUNDARY, LABEL, as_binary, boundary_card, boundary_groups, is_choice, label_card, label_groups
 from .costs import Costs
 
-MODES = ("auto", "binary", "verify", "correct")
+MODES = ("auto", "binary", "verify", "correct", LABEL, BOUNDARY)
+ANCHOR_PRIORITY = 1.0  # above any rate a question can have (errors per second stay below 0.5): anchors are asked
 CharKey = tuple[int, int, str]
 
 
@@ -75,6 +82,13 @@ class Calibration:
         return 1.0 / (1.0 + math.exp(-(a * _logit(score) + b)))
 
 
+def question_base_hash(task: Task) -> int:
+    """The input hash of a task, computed if it has none yet."""
+    from ..models.patterns import question_base
+
+    return int(question_base(task)["_input_hash"])
+
+
 def _logit(p: float) -> float:
     p = min(1 - 1e-4, max(1e-4, float(p)))
     return math.log(p / (1 - p))
@@ -88,17 +102,25 @@ class QuestionPlanner:
     """
 
     def __init__(self, model: Any, mode: str = "auto", costs: Costs | None = None, miss_prior: float = 0.02,
-                 miss_weight: int = 200) -> None:
+                 miss_weight: int = 200, anchors: float = 0.0, floor: float = 0.05, window: int = 64) -> None:
         if mode not in MODES:
             raise UserError(f"Unknown question type '{mode}': use one of {', '.join(MODES)}")
-        if not hasattr(model, "score_sentences") and mode != "binary":
-            raise UserError(f"--question {mode} needs a spaCy NER model; this model asks binary questions only")
+        if not hasattr(model, "score_sentences") and (mode != "binary" or anchors):
+            raise UserError(f"--question {mode} (and --anchors) needs a spaCy NER model; this model asks binary questions only")
+        if not 0 <= anchors < 1:
+            raise UserError(f"--anchors is a share of the questions, from 0 to below 1, not {anchors}")
         self.model, self.mode, self.costs = model, mode, costs or Costs()
         self.calibration = Calibration()
         # Entities the model never proposed, per token: a prior worth ``miss_weight`` tokens, then measured.
         self.missed, self.tokens = miss_prior * miss_weight, float(miss_weight)
         self._asked: OrderedDict[int, tuple[dict[CharKey, float], int]] = OrderedDict()
-        self.asked: dict[str, int] = {m: 0 for m in ("binary", "verify", "correct")}
+        self.asked: dict[str, int] = {m: 0 for m in MODES if m != "auto"}
+        # Anchors: verify cards on the surest sentences, ranked among the last ``window`` scored.
+        self.anchors, self.floor = anchors, floor  # floor: the least P(right) an option of a choice card has
+        self._confidence: deque[float] = deque(maxlen=window)
+        self._recent: deque[bool] = deque(maxlen=window)  # which of them were anchors
+        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._anchored: OrderedDict[int, None] = OrderedDict()
 
     @property
     def miss_rate(self) -> float:
@@ -115,33 +137,97 @@ class QuestionPlanner:
             n = len(doc)
             if not n:
                 continue
+            if self._is_anchor(question_base_hash(task), cal, n):
+                question = self._sentence(task, doc, cal, "verify")
+                question["_anchor"] = True  # type: ignore[typeddict-unknown-key]
+                self._remember(question, doc, probs)
+                yield ANCHOR_PRIORITY, question
+                continue
             expected = sum(min(q, 1 - q) for q in cal.values()) + self.miss_rate * n
             sentence_rate = expected / self.costs.correct(n, expected)
-            best_binary = max((min(q, 1 - q) for q in cal.values()), default=0.0) / self.costs.decision
-            kind = self.mode
-            if kind == "auto":
-                kind = "binary" if probs and best_binary > sentence_rate else "correct"
-            if kind == "binary":
-                yield from self._binary(task, doc, probs, cal, matches)
+            if self.mode in ("verify", "correct"):
+                question = self._sentence(task, doc, cal, self.mode)
+                self._remember(question, doc, probs)
+                yield (sentence_rate if self.mode == "correct" else expected / self.costs.verify(n)), question
                 continue
-            question = self._sentence(task, doc, cal, kind)
-            self._remember(question, doc, probs)
-            rate = sentence_rate if kind == "correct" else expected / self.costs.verify(n)
-            yield rate, question
+            kinds = {"binary", LABEL, BOUNDARY} if self.mode == "auto" else {self.mode}
+            spans = self._span_questions(task, doc, probs, cal, matches, kinds)
+            if self.mode == "auto" and (not spans or max(rate for rate, _ in spans) <= sentence_rate):
+                question = self._sentence(task, doc, cal, "correct")
+                self._remember(question, doc, probs)
+                yield sentence_rate, question
+                continue
+            yield from spans
+
+    def _is_anchor(self, key: int, cal: dict, n: int) -> bool:
+        """Whether a sentence is among the surest ``anchors`` share of the last ``window`` scored ones.
+
+        Ranked, not thresholded: after calibration few sentences clear a fixed P(all right)
+        (on WNUT 17 a threshold asked 6 verify cards in 700 questions). A sentence scored again
+        after an update stays what it was, so rescoring doesn't count it twice.
+        """
+        if not self.anchors:
+            return False
+        if key in self._anchored or key in self._seen:
+            return key in self._anchored
+        self._seen[key] = None
+        if len(self._seen) > 20000:
+            self._seen.popitem(last=False)
+        # P(the model's analysis is exactly right): every candidate as predicted, and no entity missed.
+        sure = math.prod(max(q, 1 - q) for q in cal.values()) * (1 - self.miss_rate) ** n
+        above = sum(c > sure for c in self._confidence)
+        self._confidence.append(sure)
+        # Among the surest share of the window, widened by the anchors it is short of (at most twice the
+        # share), and no more anchors than that share: ties at the top are common (sentences without candidates).
+        quota, made = self.anchors * len(self._confidence), sum(self._recent)
+        anchor = len(self._confidence) >= 10 and made < quota and above < 2 * quota - made
+        self._recent.append(anchor)
+        if not anchor:
+            return False
+        self._anchored[key] = None
+        if len(self._anchored) > 20000:
+            self._anchored.popitem(last=False)
+        return True
+
+    def _span_questions(self, task: Task, doc: Any, probs: dict, cal: dict, matches: dict,
+                        kinds: set[str]) -> list[tuple[float, Task]]:
+        """Questions about single spans: choice cards where they find more errors per second than
+        yes/no about their options would, yes/no about every candidate they leave (if ``binary`` is allowed)."""
+        from ..models.patterns import question_base, span_question
+
+        base, tokens = question_base(task), tokens_of(doc)
+        errors = {k: min(q, 1 - q) for k, q in cal.items()}
+        groups: list[tuple[float, set, Task]] = []
+        if LABEL in kinds:
+            for s, e, labels in label_groups(cal, self.floor):
+                members = {(s, e, label) for label, _ in labels}
+                card = label_card(base, doc, tokens, s, e, [(label, probs[(s, e, label)]) for label, _ in labels])
+                groups.append((sum(errors[m] for m in members) / self.costs.choice(len(labels) + 1), members, card))
+        if BOUNDARY in kinds:
+            for label, spans in boundary_groups(cal, self.floor):
+                members = {(s, e, label) for s, e, _ in spans}
+                card = boundary_card(base, doc, tokens, label, [(s, e, probs[(s, e, label)]) for s, e, _ in spans])
+                groups.append((sum(errors[m] for m in members) / self.costs.choice(len(spans) + 1), members, card))
+        out: list[tuple[float, Task]] = []
+        taken: set = set()
+        for rate, members, card in sorted(groups, key=lambda g: -g[0]):
+            if members & taken:
+                continue
+            if "binary" in kinds and rate <= max(errors[m] for m in members) / self.costs.decision:
+                continue  # one yes/no about its most uncertain option teaches more per second
+            taken |= members
+            out.append((rate, card))
+        if "binary" in kinds:
+            for key in sorted(probs):
+                if key not in taken:
+                    question = span_question(base, doc, key[0], key[1], key[2], probs[key], tokens, matches.get(key))
+                    question["_question"] = "binary"  # type: ignore[typeddict-unknown-key]
+                    out.append((errors[key] / self.costs.decision, question))
+        return out
 
     def _binary_priority(self, score: float) -> float:
         q = self.calibration(score)
         return min(q, 1 - q) / self.costs.decision
-
-    def _binary(self, task: Task, doc: Any, probs: dict, cal: dict, matches: dict) -> Iterator[tuple[float, Task]]:
-        from ..models.patterns import question_base, span_question
-
-        base = question_base(task)
-        tokens = tokens_of(doc)
-        for key in sorted(probs):
-            question = span_question(base, doc, key[0], key[1], key[2], probs[key], tokens, matches.get(key))
-            question["_question"] = "binary"  # type: ignore[typeddict-unknown-key]
-            yield min(cal[key], 1 - cal[key]) / self.costs.decision, question
 
     def _sentence(self, task: Task, doc: Any, cal: dict, kind: str) -> Task:
         """The sentence with the model's best analysis as its spans, marked complete if accepted."""
@@ -190,7 +276,8 @@ class QuestionPlanner:
                 self.missed += len(gold - set(candidates))
                 self.tokens += n
             else:
-                score = (task.get("meta") or {}).get("score")
-                if isinstance(score, (int, float)) and len(task.get("spans", [])) == 1:
-                    self.calibration.add(score, task["answer"] == "accept")
+                for part in as_binary(task) if is_choice(task) else [task]:  # a choice card: one answer per option
+                    score = (part.get("meta") or {}).get("score")
+                    if isinstance(score, (int, float)) and len(part.get("spans", [])) == 1:
+                        self.calibration.add(score, part["answer"] == "accept")
         self.calibration.fit()

@@ -1,8 +1,11 @@
 // The `choice` interface: the task's text (or sanitized html) above its `options`; keys 1-9 and clicks
 // toggle an option, and the chosen ids go to the answer's `accept` in the options' order, as Prodigy
 // stores them. `choice_style` "single" (the default) keeps one, "multiple" keeps several;
-// `choice_auto_accept` accepts the task as soon as a single choice is made.
+// `choice_auto_accept` accepts the task as soon as a single choice is made. A text task with `spans`
+// shows them highlighted (ner.teach's "which label is this?"), and an option with `spans` is the task's
+// text with those highlighted (ner.teach's "which of these is the entity?").
 import { prompt } from "./html.js";
+import { drawSpans, labelHeading, textBox } from "../core/tokens.js";
 
 const sheet = new CSSStyleSheet();
 sheet.replaceSync(`
@@ -29,7 +32,10 @@ export default {
     // In blocks, an earlier block (ner_manual's labels) may own the number keys: then only clicks here.
     const keys = !ctx.readonly && ctx.numberKeys !== false;
 
-    const content = prompt(task);
+    if (task._question === "label") root.append(labelHeading("Which label is this?"));
+    if (task._question === "boundary") root.append(labelHeading(`Which of these is the ${task.label || "entity"}?`));
+    const marked = task.html == null && task.text != null && Array.isArray(task.spans) && task.spans.length;
+    const content = marked ? drawSpans(textBox("card-text choice-prompt"), task.text, task.spans, config.labels) : prompt(task);
     if (content) {
       content.classList.add("choice-prompt");
       root.append(content);
@@ -49,7 +55,8 @@ export default {
       const text = document.createElement("span");
       text.className = "choice-text";
       text.dir = "auto";
-      text.textContent = option.text == null ? String(option.id) : String(option.text);
+      if (Array.isArray(option.spans) && task.text != null) drawSpans(text, task.text, option.spans, config.labels);
+      else text.textContent = option.text == null ? String(option.id) : String(option.text);
       button.append(mark, text);
       if (index < 9 && keys) {
         const kbd = document.createElement("kbd");
