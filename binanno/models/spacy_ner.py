@@ -57,7 +57,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from ..components.preprocess import batched, required_components, tokens_of
 from ..errors import UserError, warn_new_labels
 from ..hashing import INPUT_KEYS, hash_record
+from ..learning.anchor import Anchor
 from ..learning.guard import UpdateGuard
+from ..learning.rehearsal import Rehearsal
 from ..types import Task
 from .patterns import PatternMatcher, question_base, span_question
 
@@ -86,9 +88,15 @@ DEFAULTS: dict[str, Any] = {
     "warmup": None,  # accepted spans a new NER with patterns learns before its own candidates are asked (None: 50; 0 pretrained)
     "guard_every": 5,  # one completely annotated text in this many is held out to check updates on (0: no guard)
     "guard_size": 100,  # at most this many held-out texts; later texts are all trained on
+    "update": "greedy",  # or "beam": a global objective over the analyses the answers allow (see train_batch)
+    "update_beam_width": 8,  # analyses kept per text by the beam update
+    "anchor": 0.0,  # share of the way back to the starting weights after each update (binanno.learning.anchor)
+    "rehearse": 0,  # unanswered texts labelled by the starting model mixed into each update (binanno.learning.rehearsal)
+    "rehearse_confidence": 0.9,  # the starting model's entities kept for rehearsal: beam probability at least this
 }
 
 Key = tuple[int, int, str]  # character start, end, label
+Silver = tuple[list[tuple[int, int, str]], list[int]]  # the starting model's sure entities (token offsets) and "O" tokens
 
 
 @dataclass
@@ -165,6 +173,11 @@ class SpacyNER:
         self.accepted = 0  # accepted spans learnt from, for the warm-up
         if self.settings["beam_scores"] not in ("normalized", "raw"):
             raise UserError(f"beam_scores must be 'normalized' or 'raw', not {self.settings['beam_scores']!r}")
+        if self.settings["update"] not in ("greedy", "beam"):
+            raise UserError(f"update must be 'greedy' or 'beam', not {self.settings['update']!r}")
+        self.anchor = Anchor(self.settings["anchor"])
+        self.rehearsal: Rehearsal[Silver] = Rehearsal(self.settings["rehearse"], seed=self.settings["seed"])
+        self._origin: list[tuple[Any, str, Any]] | None = None  # the starting weights, for anchor and rehearsal
         lr = self.settings["learn_rate"] or (0.001 if pretrained else 0.003)
         self.optimizer = Adam(lr, L2=self.settings["l2"], grad_clip=self.settings["grad_clip"], use_averages=False)
         self.rng = random.Random(self.settings["seed"])
@@ -323,6 +336,7 @@ class SpacyNER:
             beams = self._beam_parse(parsed, width, density) if parsed else []
             scores = iter(self.ner.scored_ents(beams))
             for task, doc in zip(batch, docs):
+                self.rehearsal.saw(doc.text)
                 found = {k: p for k, p in next(scores).items() if k[2] in labels} if len(doc) and not warming else {}
                 matches = {(s, e, label): key for s, e, label, key in patterns.matches(doc)} if patterns is not None else {}
                 yield task, doc, found, matches
@@ -381,6 +395,7 @@ class SpacyNER:
             if entry.add(task, labels):
                 if key not in self.memory:
                     self.memory[key] = entry
+                    self.rehearsal.answered(entry.text)
                     if not self.guard.hold(key, complete=entry.complete is not None):
                         self._memory_keys.append(key)
                 changed[key] = None
@@ -440,13 +455,20 @@ class SpacyNER:
         return Example(predicted, reference)
 
     def train_batch(self, examples: list[Example]) -> float:
-        """One optimizer step on ``examples``; returns the NER's loss."""
+        """One optimizer step on ``examples``; returns the NER's loss.
+
+        ``update="greedy"`` is spaCy's own update (``nlp.update``): a local loss on each action
+        of the oracle's path. ``"beam"`` is spaCy's ``Parser.update_beam``: a beam follows the
+        model's best analyses and a second beam only those the answers allow (an accepted span
+        present, a rejected one absent, every missing token free), and the update moves
+        probability from the first to the second at the step where they differ most.
+        """
         if not examples:
             return 0.0
-        losses: dict[str, float] = {}
+        losses: dict[str, float] = {self.ner_name: 0.0}
         exclude = [n for n in self.nlp.pipe_names if n not in self.trained]
         try:
-            self.nlp.update(examples, sgd=self.optimizer, drop=self.settings["dropout"], losses=losses, exclude=exclude)
+            self._step(examples, losses, exclude)
         except ValueError as e:
             # spaCy's E024: no sequence of moves satisfies an example's constraints (seen once in
             # thousands of simulated SEC answers). Leave those examples out rather than the batch.
@@ -456,8 +478,16 @@ class SpacyNER:
             self.unlearnable += len(examples) - len(learnable)
             if not learnable or len(learnable) == len(examples):
                 return 0.0
-            self.nlp.update(learnable, sgd=self.optimizer, drop=self.settings["dropout"], losses=losses, exclude=exclude)
+            self._step(learnable, losses, exclude)
         return float(losses.get(self.ner_name, 0.0))
+
+    def _step(self, examples: list[Example], losses: dict[str, float], exclude: list[str]) -> None:
+        if self.settings["update"] == "beam" and self.trained == [self.ner_name]:
+            self.ner.update_beam(examples, beam_width=self.settings["update_beam_width"], drop=self.settings["dropout"],
+                                 sgd=self.optimizer, losses=losses)
+        else:  # a shared tok2vec needs the whole pipeline's update to pass its gradient on
+            self.nlp.update(examples, sgd=self.optimizer, drop=self.settings["dropout"], losses=losses, exclude=exclude)
+        self.anchor.pull()
 
     def _learnable(self, example: Example) -> bool:
         try:
@@ -481,7 +511,41 @@ class SpacyNER:
             if k not in fresh
         ]
         examples = [eg for k in keys + replay[: self.settings["replay"]] if (eg := self.example(k)) is not None]
+        if self._origin is None and (self.anchor.strength > 0 or self.rehearsal.size):
+            self._origin = self.snapshot()
+            self.anchor.start(lambda: self._origin or [])
+        examples += [self._silver_example(text, silver) for text, silver in self.rehearsal.sample(self._silver)]
         return self.guard.step(self, lambda: self.train_batch(examples))
+
+    def _silver(self, texts: list[str]) -> list[Silver]:
+        """The starting model's sure entities and silver "O" tokens for ``texts`` (see binanno.learning.rehearsal)."""
+        assert self._origin is not None
+        current = self.snapshot()
+        self.restore(self._origin)
+        try:
+            docs = self._docs(texts)
+            beams = self._beam_parse(docs, self.settings["beam_width"], self.settings["beam_density"])
+            probs = self.ner.scored_ents(beams)
+            docs = list(self.ner.pipe(docs))
+        finally:
+            self.restore(current)
+        labels, sure = set(self.labels), self.settings["rehearse_confidence"]
+        out: list[Silver] = []
+        for doc, p in zip(docs, probs):
+            ents = [(e.start, e.end, e.label_) for e in doc.ents
+                    if e.label_ in labels and p.get((e.start, e.end, e.label_), 0.0) >= sure]
+            out.append((ents, silver_outside(doc)))
+        return out
+
+    def _silver_example(self, text: str, silver: Silver) -> Example:
+        from spacy.tokens import Span
+        from spacy.training import Example
+
+        predicted, reference = self.nlp.make_doc(text), self.nlp.make_doc(text)
+        ents, outside = silver
+        spans = [Span(reference, s, e, label=label) for s, e, label in ents]
+        reference.set_ents(spans, outside=[reference[i : i + 1] for i in outside], default="missing")
+        return Example(predicted, reference)
 
     # The update guard's view of the model (see binanno.learning.guard) ------------------
 
