@@ -34,6 +34,13 @@ texts replayed with each update of 10 answers. A new NER at 0.001 had learnt alm
 from 400 fully annotated BTC sentences (F1 0.18); at 0.003 it reached 0.55 after 300. For
 a pretrained NER a smaller rate (0.0002) kept it from getting worse only because it kept
 it from learning anything.
+Keeping what a pretrained NER knew (on by default for a pretrained NER): updates use spaCy's
+beam objective over the analyses the answers allow (``update="beam"``), each step is pulled back
+towards the starting weights (``anchor``), and a few unanswered texts labelled by the starting
+model are rehearsed with each update (``rehearse``). With greedy updates alone, ner.teach's
+default took WNUT 17 from F1 0.191 to 0.089 in 400 answers; with the three, seed 0 stayed at or
+above the start on BTC, WNUT 17 and SEC filings (bench/README.md, "third version").
+
 Labels: a label new to a pretrained NER gets zero-initialised output rows that spaCy marks
 *unseen* (scored at the minimum), so adding it does not change existing labels' predictions
 (tested). Updates on partial answers unmark some of those rows, but with zero weights the
@@ -88,12 +95,17 @@ DEFAULTS: dict[str, Any] = {
     "warmup": None,  # accepted spans a new NER with patterns learns before its own candidates are asked (None: 50; 0 pretrained)
     "guard_every": 5,  # one completely annotated text in this many is held out to check updates on (0: no guard)
     "guard_size": 100,  # at most this many held-out texts; later texts are all trained on
-    "update": "greedy",  # or "beam": a global objective over the analyses the answers allow (see train_batch)
+    # Keeping what a pretrained NER knew (None: on for a pretrained NER, off for a new one; bench/README.md,
+    # "NER learning loop, third version"): a new NER knows nothing to keep.
+    "update": None,  # "greedy" or "beam": a global objective over the analyses the answers allow (see train_batch)
     "update_beam_width": 8,  # analyses kept per text by the beam update
-    "anchor": 0.0,  # share of the way back to the starting weights after each update (binanno.learning.anchor)
-    "rehearse": 0,  # unanswered texts labelled by the starting model mixed into each update (binanno.learning.rehearsal)
-    "rehearse_confidence": 0.9,  # the starting model's entities kept for rehearsal: beam probability at least this
+    "anchor": None,  # share of the way back to the starting weights after each update (binanno.learning.anchor)
+    "rehearse": None,  # unanswered texts labelled by the starting model mixed into each update (binanno.learning.rehearsal)
+    "rehearse_confidence": 0.5,  # the starting model's entities kept for rehearsal: beam probability at least this
 }
+
+# What None means for a pretrained NER and for a new one.
+KEEP = {"update": ("beam", "greedy"), "anchor": (0.05, 0.0), "rehearse": (20, 0)}
 
 Key = tuple[int, int, str]  # character start, end, label
 Silver = tuple[list[tuple[int, int, str]], list[int]]  # the starting model's sure entities (token offsets) and "O" tokens
@@ -168,6 +180,9 @@ class SpacyNER:
         self.settings = {**DEFAULTS, **settings}
         if self.settings["outside_from_model"] is None:
             self.settings["outside_from_model"] = pretrained
+        for name, (old, new) in KEEP.items():
+            if self.settings[name] is None:
+                self.settings[name] = old if pretrained else new
         if self.settings["warmup"] is None:
             self.settings["warmup"] = 0 if pretrained else 50
         self.accepted = 0  # accepted spans learnt from, for the warm-up
