@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy
+import pytest
 from fixtures_ner import LABELS, complete_task, make_sentences, span_answer, trained_ner_dir
 
 from binanno.learning.guard import UpdateGuard, answer_f1
@@ -51,8 +54,9 @@ def test_an_update_that_hurts_on_held_out_answers_is_rolled_back() -> None:
     assert all(numpy.array_equal(a, b) for a, b in zip(before, weights(model)))
 
 
-def test_honest_answers_on_text_the_model_gets_right_do_not_lower_its_accuracy() -> None:
-    model = SpacyNER.load(str(trained_ner_dir()), LABELS)
+@pytest.mark.parametrize("settings", [{}, {"update": "beam"}, {"update": "beam", "anchor": 0.02, "rehearse": 10}])
+def test_honest_answers_on_text_the_model_gets_right_do_not_lower_its_accuracy(settings: dict[str, Any]) -> None:
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS, **settings)
     evaluation = make_sentences(40, seed=11)
     texts, gold = [t for t, _ in evaluation], [e for _, e in evaluation]
     start = ner_scores(gold, model.predict(texts), LABELS)["f"]

@@ -89,7 +89,9 @@ def test_scoring_is_lazy_and_batched(ner: SpacyNER) -> None:
     assert next(pulled) == 4  # exactly one batch was read
 
 
-def test_reject_lowers_and_accept_raises_the_probability(ner: SpacyNER) -> None:
+@pytest.mark.parametrize("update", ["greedy", "beam"])
+def test_reject_lowers_and_accept_raises_the_probability(update: str) -> None:
+    ner = SpacyNER.load(str(trained_ner_dir()), LABELS, learn_rate=0.001, replay=0, dropout=0.0, update=update)
     rejected, accepted = (6, 9, "ORG"), (13, 17, "ORG")
     before = scores(ner, TEXT)
     assert 0.2 < before[rejected] < 1.0 and 0.0 < before[accepted] < 0.5
