@@ -68,3 +68,9 @@ class Components(TypedDict, total=False):
     total: int | Callable[[], int | None]
     exclude: list[str]
     stats: Callable[[], dict[str, Any]]
+
+# Prodigy's names for the same contracts (``from prodigy.types import TaskType`` in its recipes).
+TaskType = Task
+StreamType = Stream
+ScoredStreamType = ScoredStream
+RecipeSettingsType = dict[str, Any]

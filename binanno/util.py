@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from srsly import read_jsonl, write_jsonl  # Prodigy's util re-exports srsly's JSONL helpers too
 from wasabi import Printer
 
 from .components.combine import combine_models
@@ -81,4 +82,5 @@ def get_timestamp_session_id() -> str:
 
 
 __all__ = ["INPUT_HASH_ATTR", "SESSION_ID_ATTR", "TASK_HASH_ATTR", "VIEW_ID_ATTR", "b64_uri_to_bytes", "combine_models",
-           "get_labels", "get_timestamp_session_id", "log", "msg", "set_hashes", "split_string"]
+           "get_labels", "get_timestamp_session_id", "log", "msg", "read_jsonl", "set_hashes", "split_string",
+           "write_jsonl"]

@@ -94,3 +94,29 @@ def test_pretrained_pipeline_splits_with_its_parser_only() -> None:
     out = list(split_sentences(nlp, [task_with_spans()]))
     assert [t["text"] for t in out][0] == "Alice Smith lives in Paris."
     assert all(t["text"][s["start"] : s["end"]] for t in out for s in t["spans"])
+
+
+def test_add_tokens_by_character_and_skipping_misaligned_spans(capsys: pytest.CaptureFixture[str]) -> None:
+    nlp = spacy.blank("en")
+    chars = next(add_tokens(nlp, [{"text": "東京都", "spans": [{"start": 0, "end": 2, "label": "GPE"}]}], use_chars=True))
+    assert [t["text"] for t in chars["tokens"]] == ["東", "京", "都"]
+    assert (chars["spans"][0]["token_start"], chars["spans"][0]["token_end"]) == (0, 1)
+    tasks = [{"text": "Alice Smith", "spans": [{"start": 0, "end": 3, "label": "PERSON"}]},  # "Ali": not a token
+             {"text": "Bob Jones", "spans": [{"start": 0, "end": 3, "label": "PERSON"}]}]
+    with pytest.raises(UserError, match="doesn't match token boundaries"):
+        list(add_tokens(nlp, [dict(t, spans=[dict(s) for s in t["spans"]]) for t in tasks]))
+    kept = list(add_tokens(nlp, tasks, skip=True))
+    assert [t["text"] for t in kept] == ["Bob Jones"] and kept[0]["spans"][0]["token_end"] == 0
+    assert "Skipped 1 task" in capsys.readouterr().err
+
+
+def test_label_options_and_labels_for_prodigy_style_recipes() -> None:
+    from binanno.components.preprocess import add_label_options, add_labels_to_stream
+
+    first, second = set_hashes({"text": "a"}), set_hashes({"text": "b"})
+    (choice,) = add_label_options([first], ["SPORTS", "POLITICS"])
+    assert choice["options"] == [{"id": "SPORTS", "text": "SPORTS"}, {"id": "POLITICS", "text": "POLITICS"}]
+    (binary,) = add_labels_to_stream([second], ["SPORTS"])
+    assert binary["label"] == "SPORTS"
+    with pytest.raises(UserError, match="at least one label"):
+        list(add_labels_to_stream([{"text": "c"}], []))

@@ -98,3 +98,12 @@ def test_combine_models_gives_both_models_every_batch(tmp_path: Path) -> None:
     assert labels == ["FRUIT", "CITY", "CITY"]
     update([{**task, "answer": "accept"} for _, task in scored])
     assert fruit.score(0) > 0.5 and city.score(0) > 0.5
+
+
+def test_prodigy_types_and_jsonl_helpers(tmp_path: Path) -> None:
+    from binanno.types import RecipeSettingsType, Task, TaskType
+    from binanno.util import read_jsonl, write_jsonl
+
+    assert TaskType is Task and RecipeSettingsType == dict[str, Any]
+    write_jsonl(tmp_path / "x.jsonl", [{"text": "a"}, {"text": "b"}])
+    assert [t["text"] for t in read_jsonl(tmp_path / "x.jsonl")] == ["a", "b"]

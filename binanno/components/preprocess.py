@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import sys
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -144,24 +145,72 @@ def _sentence_task(task: Task, sent: Any, stats: dict[str, int]) -> Task:
     return set_hashes(new, overwrite=True)
 
 
-def add_tokens(nlp: Language, stream: Iterable[Task], batch_size: int = 64) -> Iterator[Task]:
+def add_tokens(nlp: Language, stream: Iterable[Task], skip: bool = False, use_chars: bool = False,
+               batch_size: int = 64) -> Iterator[Task]:
     """Add ``tokens`` and each span's ``token_start``/``token_end`` (inclusive), lazily.
 
-    Uses the pipeline's tokenizer only. Raises UserError for a span outside the text or
-    one whose edges are not token boundaries (retokenize, or fix the offsets).
+    Uses the pipeline's tokenizer only, or with ``use_chars`` one token per character (for
+    scripts without spaces, or character-level spans). A span outside the text or one whose
+    edges are not token boundaries is a UserError (retokenize, or fix the offsets); with
+    ``skip`` such a task is left out instead, and the count is printed when the stream ends.
     """
-    tokenizer: Any = nlp.tokenizer
+    tokenizer: Any = _CharTokenizer(nlp) if use_chars else nlp.tokenizer
+    skipped = 0
     for batch in batched(stream, batch_size):
         for task, doc in zip(batch, tokenizer.pipe(t.get("text", "") for t in batch)):
+            try:
+                spans = [_token_span(span, doc, task) for span in task.get("spans", [])]
+            except UserError:
+                if not skip:
+                    raise
+                skipped += 1
+                continue
             task["tokens"] = tokens_of(doc)
-            for span in task.get("spans", []):
-                start, end = span.get("start"), span.get("end")
-                where = f"span {start}-{end} {span.get('label', '')!r} in task {task.get('_input_hash', '')}".rstrip()
-                if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(doc.text):
-                    raise UserError(f"{where} lies outside the text (length {len(doc.text)}); fix its offsets")
-                tokens = doc.char_span(start, end, alignment_mode="strict")
-                if tokens is None:
-                    raise UserError(f"{where} doesn't match token boundaries ({doc.text[start:end]!r}); fix its offsets")
-                span["token_start"] = tokens.start
-                span["token_end"] = tokens.end - 1
+            for span, (first, last) in zip(task.get("spans", []), spans):
+                span["token_start"], span["token_end"] = first, last
             yield task
+    if skipped:
+        print(f"⚠ Skipped {skipped} task(s) whose spans don't match token boundaries", file=sys.stderr)
+
+
+def _token_span(span: Any, doc: Doc, task: Task) -> tuple[int, int]:
+    """The first and last token of ``span`` in ``doc``, or a UserError naming it."""
+    start, end = span.get("start"), span.get("end")
+    where = f"span {start}-{end} {span.get('label', '')!r} in task {task.get('_input_hash', '')}".rstrip()
+    if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(doc.text):
+        raise UserError(f"{where} lies outside the text (length {len(doc.text)}); fix its offsets")
+    tokens = doc.char_span(start, end, alignment_mode="strict")
+    if tokens is None:
+        raise UserError(f"{where} doesn't match token boundaries ({doc.text[start:end]!r}); fix its offsets")
+    return tokens.start, tokens.end - 1
+
+
+class _CharTokenizer:
+    """One token per character (whitespace included, as Prodigy's ``use_chars`` does)."""
+
+    def __init__(self, nlp: Language) -> None:
+        self.vocab = nlp.vocab
+
+    def pipe(self, texts: Iterable[str]) -> Iterator[Doc]:
+        from spacy.tokens import Doc
+
+        for text in texts:
+            yield Doc(self.vocab, words=list(text), spaces=[False] * len(text))
+
+
+def add_label_options(stream: Iterable[Task], labels: Iterable[str]) -> Iterator[Task]:
+    """Give each task the ``options`` of a choice card, one per label (Prodigy's textcat.manual)."""
+    options = [{"id": label, "text": label} for label in labels]
+    for task in stream:
+        task["options"] = [dict(o) for o in options]  # type: ignore[typeddict-unknown-key]
+        yield task
+
+
+def add_labels_to_stream(stream: Iterable[Task], labels: Iterable[str]) -> Iterator[Task]:
+    """Set each task's ``label`` to the (first) label: a yes/no card about one category."""
+    first = next(iter(labels), None)
+    if first is None:
+        raise UserError("add_labels_to_stream needs at least one label")
+    for task in stream:
+        task["label"] = first
+        yield task
