@@ -225,7 +225,8 @@ class Controller:
         router = self._router
         front = router.front() - router.offset
         ahead = list(router.log)[front:]
-        self._kept = {task_key(task) for task in ahead[: self.batch_size]}
+        if getattr(self._iter, "ranks", True):  # a stream in the source's order (InOrder) is not ranked again
+            self._kept = {task_key(task) for task in ahead[: self.batch_size]}
         unsent = ahead[self.batch_size:]
         for _ in unsent:
             router.log.pop()

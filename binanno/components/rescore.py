@@ -93,6 +93,8 @@ class InOrder:
     annotator come from the latest model.
     """
 
+    ranks = False  # the controller keeps no batch to rank again (_rank_kept): that would reorder the source
+
     def __init__(self, scored: Iterable[tuple[float, Task]], rescore: Rescorer | None = None) -> None:
         self._scored = iter(scored)
         self.rescore = rescore
