@@ -185,6 +185,7 @@ class Controller:
             self._busy = False
             self._learning = 0
             self._cond.notify_all()
+        self.progress()  # the progress component sees every update's loss, not only those a /status poll catches
         if unsent:
             self._iter.give_back(unsent)  # type: ignore[attr-defined]  # only this thread touches the stream
 
