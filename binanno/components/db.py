@@ -351,21 +351,19 @@ class Database:
 
     def hashes(self, names: Iterable[str], kind: str = "task", session_id: str | None = None) -> set[int]:
         """Task (or input) hashes answered in ``names``; unknown names count as empty."""
-        ids = [d.id for d in self.Dataset.select(self.Dataset.id).where(self.Dataset.name.in_(list(names)))]
-        if not ids:
-            return set()
         column = self.Example.input_hash if kind == "input" else self.Example.task_hash
-        query = self.Example.select(column).where(self.Example.dataset.in_(ids))
-        if session_id is not None:
-            query = query.where(self.Example.session_id == session_id)
-        return {getattr(row, column.name) for row in query.iterator()}
+        return self._answered(names, column, session_id)
 
     def keys(self, names: Iterable[str], kind: str = "task", session_id: str | None = None) -> set[str]:
         """Task (or input) keys (binanno.hashing.task_key) answered in ``names``; unknown names count as empty."""
+        column = self.Example.input_key if kind == "input" else self.Example.task_key
+        return self._answered(names, column, session_id)
+
+    def _answered(self, names: Iterable[str], column: Any, session_id: str | None) -> set[Any]:
+        """The values of one Example ``column`` in the datasets ``names`` (of one session, if given)."""
         ids = [d.id for d in self.Dataset.select(self.Dataset.id).where(self.Dataset.name.in_(list(names)))]
         if not ids:
             return set()
-        column = self.Example.input_key if kind == "input" else self.Example.task_key
         query = self.Example.select(column).where(self.Example.dataset.in_(ids))
         if session_id is not None:
             query = query.where(self.Example.session_id == session_id)
