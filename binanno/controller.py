@@ -84,6 +84,7 @@ class Controller:
         self.session_counts: dict[str, Counter[str]] = {}
 
         self._cond = threading.Condition()
+        self._progress_lock = threading.Lock()
         self._seen: set[str] = set()  # task keys (binanno.hashing): 32-bit hashes collide
         self._pending: list[Task] = []
         self._exhausted = False
@@ -410,7 +411,8 @@ class Controller:
         if progress is None:
             return None
         try:
-            value = progress(self, self.last_update)
+            with self._progress_lock:  # the update thread and /status both ask; a component counts each update once
+                value = progress(self, self.last_update)
         except Exception:
             traceback.print_exc()
             return None
