@@ -1,0 +1,33 @@
+"""Periodic refits: retrain from the starting weights on every answer so far, off the request path.
+
+Online updates see each answer in one step (and a few replays), with a small learning rate, so
+the in-loop model lags what its own answers can teach: on SEC filings, 100 hand-annotated
+sentences gave F1 0.526 in the loop and 0.681 when `binanno train` trained on the same answers
+(bench/README.md). A refit closes that gap the way `train` does: back to the starting weights,
+a fresh optimizer, several shuffled passes over every remembered text (with the same objective,
+anchor and rehearsal as the online steps), then the online steps go on from there. Refits come
+each time the number of answered texts has grown by ``growth`` (32, 64, 128, ... texts with the
+defaults), so their total cost stays a small multiple of the last one.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+class RefitSchedule:
+    """When to refit: at ``first`` answered texts, then each time their number grows ``growth`` times."""
+
+    def __init__(self, first: int, growth: float = 2.0) -> None:
+        self.first, self.growth = max(0, int(first)), max(1.1, float(growth))
+        self.next = self.first
+        self.done = 0
+
+    def due(self, answered: int) -> bool:
+        """Whether a refit is due with ``answered`` texts remembered (moves the next mark on if so)."""
+        if not self.first or answered < self.next:
+            return False
+        while self.next <= answered:
+            self.next = math.ceil(self.next * self.growth)
+        self.done += 1
+        return True

@@ -1,0 +1,34 @@
+"""Refits (binanno.learning.refit): retraining from the starting weights on every answer so far."""
+
+from __future__ import annotations
+
+from fixtures_ner import LABELS, complete_task, make_sentences
+
+from binanno.learning.refit import RefitSchedule
+from binanno.metrics import ner_scores
+from binanno.models.spacy_ner import SpacyNER
+
+
+def test_refits_come_at_each_doubling_of_the_answered_texts() -> None:
+    schedule = RefitSchedule(first=32)
+    assert [n for n in range(1, 300) if schedule.due(n)] == [32, 64, 128, 256]
+    assert schedule.done == 4
+    jump = RefitSchedule(first=10)
+    assert jump.due(45) and jump.next == 80 and not jump.due(79)  # a big batch moves past several marks at once
+    off = RefitSchedule(first=0)
+    assert not any(off.due(n) for n in range(1000))
+
+
+def test_a_refit_learns_what_single_online_steps_miss() -> None:
+    # A new NER, complete answers arriving 8 at a time: online steps alone see each text once.
+    pool, evaluation = make_sentences(48, seed=3), make_sentences(30, seed=17)
+    texts, gold = [t for t, _ in evaluation], [e for _, e in evaluation]
+    scores, models = {}, {}
+    for refit in (0, 16):
+        model = SpacyNER.load("blank:en", LABELS, replay=0, dropout=0.1, seed=0, refit=refit, guard_every=0)
+        tasks = [complete_task(t, e) for t, e in pool]
+        for i in range(0, len(tasks), 8):
+            model.update(tasks[i : i + 8])
+        scores[refit], models[refit] = ner_scores(gold, model.predict(texts), LABELS)["f"], model
+    assert models[16].refits.done == 2 and models[0].refits.done == 0  # at 16 and 32 answered texts
+    assert scores[16] > scores[0] + 0.1, scores
