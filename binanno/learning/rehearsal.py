@@ -36,11 +36,12 @@ class Rehearsal(Generic[Label]):
         self._answered.add(text)
         self._texts.pop(text, None)
 
-    def sample(self, label: Callable[[list[str]], list[Label]]) -> list[tuple[str, Label]]:
-        """``size`` texts at random with their labels; ``label`` labels the new ones in one batch."""
-        if not self.size or not self._texts:
+    def sample(self, label: Callable[[list[str]], list[Label]], n: int | None = None) -> list[tuple[str, Label]]:
+        """``n`` (default ``size``) texts at random with their labels; ``label`` labels the new ones in one batch."""
+        n = self.size if n is None else min(self.size, max(0, n))
+        if not n or not self._texts:
             return []
-        texts = self.rng.sample(list(self._texts), min(self.size, len(self._texts)))
+        texts = self.rng.sample(list(self._texts), min(n, len(self._texts)))
         new = [t for t in texts if self._texts[t] is None]
         if new:
             for text, value in zip(new, label(new)):

@@ -68,6 +68,7 @@ from ..learning.anchor import Anchor
 from ..learning.guard import UpdateGuard
 from ..learning.refit import RefitSchedule
 from ..learning.rehearsal import Rehearsal
+from ..learning.trust import StartTrust, settled
 from ..types import Task
 from .patterns import PatternMatcher, question_base, span_question
 from .pipelines import load_spacy
@@ -104,6 +105,7 @@ DEFAULTS: dict[str, Any] = {
     "anchor": None,  # share of the way back to the starting weights after each update (binanno.learning.anchor)
     "rehearse": None,  # unanswered texts labelled by the starting model mixed into each update (binanno.learning.rehearsal)
     "rehearse_confidence": 0.5,  # the starting model's entities kept for rehearsal: beam probability at least this
+    "trust": None,  # scale anchor and rehearsal by the share of the starting model's sure entities the answers confirm (binanno.learning.trust)
     "refit": 0,  # answered texts at the first refit from the starting weights, then at each doubling (0: none; binanno.learning.refit)
     "refit_epochs": 4,  # passes over every remembered text in a refit
     "refit_batch": 32,  # remembered texts per step in a refit (rehearsal texts come on top)
@@ -111,7 +113,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # What None means for a pretrained NER and for a new one.
-KEEP = {"update": ("beam", "greedy"), "anchor": (0.05, 0.0), "rehearse": (20, 0)}
+KEEP = {"update": ("beam", "greedy"), "anchor": (0.05, 0.0), "rehearse": (20, 0), "trust": (True, False)}
 
 Key = tuple[int, int, str]  # character start, end, label
 Silver = tuple[list[tuple[int, int, str]], list[int]]  # the starting model's sure entities (token offsets) and "O" tokens
@@ -127,6 +129,7 @@ class TextAnswers:
     complete: list[Key] | None = None
     outside: list[int] | None = None  # tokens safe to train as "O" (see ``silver_outside``)
     foreign: list[int] | None = None  # tokens the model gave a label we don't teach
+    sure: list[Key] | None = None  # the starting model's sure entities (binanno.learning.trust)
 
     def add(self, task: Task, labels: set[str]) -> bool:
         """Merge one answered task; False if there was nothing to learn from it."""
@@ -239,6 +242,7 @@ class SpacyNER:
         self.anchor = Anchor(self.settings["anchor"])
         self.rehearsal: Rehearsal[Silver] = Rehearsal(self.settings["rehearse"], seed=self.settings["seed"])
         self.refits = RefitSchedule(self.settings["refit"])
+        self.trust = StartTrust()
         self._origin: list[tuple[Any, str, Any]] | None = None  # the starting weights, for anchor and rehearsal
         self.pretrained = pretrained
         self.optimizer = self._new_optimizer()
@@ -552,7 +556,8 @@ class SpacyNER:
         """Learn from a batch of answers (merged per text), replaying a sample of earlier texts."""
         if self.patterns is not None:
             self.patterns.update(answers)
-        keys = [k for k in self.remember(answers) if not self.guard.held(k)]
+        changed = self.remember(answers)
+        keys = [k for k in changed if not self.guard.held(k)]
         self.accepted += sum(1 for a in answers if a.get("answer") == "accept" and a.get("spans"))
         if not keys:
             return None
@@ -563,9 +568,11 @@ class SpacyNER:
             if k not in fresh
         ]
         examples = [eg for k in keys + replay[: self.settings["replay"]] if (eg := self.example(k)) is not None]
-        if self._origin is None and (self.anchor.strength > 0 or self.rehearsal.size or self.refits.first):
+        if self._origin is None and (self.settings["anchor"] > 0 or self.rehearsal.size or self.refits.first):
             self._origin = self.snapshot()
             self.anchor.start(lambda: self._origin or [])
+        if self.settings["trust"] and self._origin is not None:
+            self._judge_start(changed)
         examples += self._rehearsed()
         loss = self.guard.step(self, lambda: self.train_batch(examples))
         if self.refits.due(len(self._memory_keys)):
@@ -573,7 +580,21 @@ class SpacyNER:
         return loss
 
     def _rehearsed(self) -> list[Example]:
-        return [self._silver_example(text, silver) for text, silver in self.rehearsal.sample(self._silver)]
+        n = round(self.rehearsal.size * self.trust.value) if self.settings["trust"] else None
+        return [self._silver_example(text, silver) for text, silver in self.rehearsal.sample(self._silver, n)]
+
+    def _judge_start(self, keys: list[int]) -> None:
+        """Count the starting model's sure entities that the answers on ``keys`` confirm or contradict,
+        and set the anchor's pull to the trust that gives (binanno.learning.trust)."""
+        new = [k for k in keys if self.memory[k].sure is None]
+        for key, (ents, _) in zip(new, self._silver([self.memory[k].text for k in new]) if new else []):
+            doc = self.nlp.make_doc(self.memory[key].text)
+            self.memory[key].sure = [(doc[s].idx, doc[e - 1].idx + len(doc[e - 1]), label) for s, e, label in ents]
+        for key in keys:
+            e = self.memory[key]
+            complete = set(e.complete) if e.complete is not None else None
+            self.trust.record(key, *settled(e.sure or [], set(e.accepted), set(e.rejected), complete))
+        self.anchor.strength = self.settings["anchor"] * self.trust.value
 
     def refit(self) -> float:
         """Retrain from the starting weights on every remembered text (binanno.learning.refit); returns the loss."""
