@@ -7,12 +7,12 @@ import hashlib
 import json
 from typing import Any, Iterable, cast
 
-from .types import Task
+from .types import MEDIA_KEYS, STAND_IN_KEYS, Task
 
-INPUT_KEYS = ("text", "image", "audio", "video", "html", "input")
+INPUT_KEYS = ("text", *MEDIA_KEYS, "input")
 TASK_KEYS = ("spans", "label", "options", "accept")
 # The input of a record without text or media: a pattern, a question-answering task, a comparison.
-FALLBACK_INPUT_KEYS = ("pattern", "question", "context", "output")
+FALLBACK_INPUT_KEYS = STAND_IN_KEYS
 
 
 def hash_record(obj: Any) -> int:
