@@ -101,12 +101,13 @@ def connect(db_id: str | None = None, db_settings: dict[str, Any] | None = None)
     import os
 
     from ..config import home
+    from ..prodigy_settings import sqlite_file
 
     if db_id in ("sqlite", "postgresql", "mysql"):
         settings = (db_settings or {}).get(db_id) or {}
         if db_id != "sqlite":
             raise UserError(f"connect('{db_id}', ...): pass the database URL instead, e.g. connect('postgresql://user@host/db')")
-        db_id = str(Path(settings.get("path") or home()).expanduser() / settings.get("name", "binanno.db")) if settings else None
+        db_id = sqlite_file(settings, home()) if settings else None  # the same file as in a prodigy.json
     return Database(db_id or os.environ.get("BINANNO_DB") or home() / "binanno.db")
 
 

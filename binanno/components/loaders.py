@@ -288,17 +288,14 @@ def read_dataset(source: str) -> Iterator[Task]:
     """The answers of ``dataset:NAME[:ANSWER]`` as tasks to annotate again, read lazily from the database
     binanno is using (``--db``, BINANNO_DB, else $BINANNO_HOME/binanno.db). An unknown dataset or answer
     is reported here, before any is read."""
-    import os
-
-    from ..config import home
-    from .db import Database
+    from .db import connect
 
     name, _, answer = source[len(DATASET_PREFIX):].partition(":")
     if not name:
         raise UserError(f"'{source}' names no dataset: write dataset:NAME, or dataset:NAME:accept (or :reject, :ignore)")
     if answer and answer not in ("accept", "reject", "ignore"):
         raise UserError(f"'{source}': unknown answer '{answer}': use dataset:{name}:accept, :reject or :ignore")
-    db = Database(os.environ.get("BINANNO_DB") or home() / "binanno.db")
+    db = connect()
     try:
         db.count(name)  # an unknown dataset raises here; a session's DATASET-NAME view is known
     except BaseException:
