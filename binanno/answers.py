@@ -9,16 +9,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .types import ANSWERS
+from .types import ANSWERS, CONTENT_KEYS
 
 # Hashes are stored in 64-bit columns; timestamps are seconds, well inside a double's exact range.
 INT64 = 2**63
 MAX_TIMESTAMP = 2**53
 
 
-# Keys that hold a task's input when it has no text: the interfaces draw them (images, audio, html),
-# or the recipe reads them (a pattern, a question with its context, a comparison's output).
-CONTENT_KEYS = ("image", "audio", "video", "html", "pattern", "question", "context", "options", "input", "output")
+def has_content(task: dict[str, Any]) -> bool:
+    """Whether a task without text has something in its place to show or read (``types.CONTENT_KEYS``)."""
+    return any(task.get(k) not in (None, "", [], {}) for k in CONTENT_KEYS)
 
 
 def _is_int(value: Any) -> bool:
@@ -83,7 +83,7 @@ def answer_error(task: Any) -> str | None:
     if task.get("answer") not in ANSWERS:
         return f"answer: must be one of {', '.join(ANSWERS)}, got {task.get('answer')!r}"[:200]
     text = task.get("text")
-    if not isinstance(text, str) and (text is not None or not any(task.get(k) not in (None, "", [], {}) for k in CONTENT_KEYS)):
+    if not isinstance(text, str) and (text is not None or not has_content(task)):
         return "text: every answer needs the text as a string (or its image, audio, html, ...)"
     bad = unstorable(task)
     if bad:

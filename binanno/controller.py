@@ -45,9 +45,11 @@ def bad_score(task: Task) -> str | None:
     Loaders refuse NaN in input files, so only the scores a model adds need checking: far cheaper
     per question than serializing the whole task to find out.
     """
-    meta, spans = task.get("meta"), task.get("spans")
+    meta = task.get("meta")
     scores = [meta.get("score")] if isinstance(meta, dict) else []
-    scores += [s.get("score") for s in spans if isinstance(s, dict)] if isinstance(spans, list) else []
+    for key in ("spans", "options"):  # a span's score, and a choice option's (ner.teach's label cards)
+        items = task.get(key)
+        scores += [s.get("score") for s in items if isinstance(s, dict)] if isinstance(items, list) else []
     for score in scores:
         if isinstance(score, float) and not math.isfinite(score):
             return f"score {score}"

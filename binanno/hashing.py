@@ -7,12 +7,12 @@ import hashlib
 import json
 from typing import Any, Iterable, cast
 
-from .types import Task
+from .types import MEDIA_KEYS, STAND_IN_KEYS, Task
 
-INPUT_KEYS = ("text", "image", "audio", "video", "html", "input")
+INPUT_KEYS = ("text", *MEDIA_KEYS, "input")
 TASK_KEYS = ("spans", "label", "options", "accept")
 # The input of a record without text or media: a pattern, a question-answering task, a comparison.
-FALLBACK_INPUT_KEYS = ("pattern", "question", "context", "output")
+FALLBACK_INPUT_KEYS = STAND_IN_KEYS
 
 
 def hash_record(obj: Any) -> int:
@@ -22,12 +22,20 @@ def hash_record(obj: Any) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _input_values(task: Task, keys: Iterable[str] = INPUT_KEYS) -> dict[str, Any]:
+def input_values(task: Task, keys: Iterable[str] = INPUT_KEYS) -> dict[str, Any]:
     """What is annotated: the task's input keys; for a record with none of them, what it holds in their
     place (a pattern, a question with its context). Never an answer's own fields (answer, accept, a
     typed text), so that a question and its answer keep one key."""
     values = {k: task[k] for k in keys if k in task}  # type: ignore[literal-required]
     return values or {k: task[k] for k in FALLBACK_INPUT_KEYS if k in task}  # type: ignore[literal-required]
+
+
+def input_hash(task: Task) -> int:
+    """The task's ``_input_hash``, or where it has none the one ``set_hashes`` would give it: the one
+    rule for every place that keys something by input (a record without text included)."""
+    if "_input_hash" in task:
+        return task["_input_hash"]
+    return hash_record(input_values(task))
 
 
 def _spans_key(spans: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -54,7 +62,7 @@ def set_hashes(
         input_keys = [k for k in input_keys if k not in ignore]
         task_keys = [k for k in task_keys if k not in ignore]
     if overwrite or "_input_hash" not in task:
-        task["_input_hash"] = hash_record(_input_values(task, input_keys))
+        task["_input_hash"] = hash_record(input_values(task, input_keys))
     if overwrite or "_task_hash" not in task:
         task["_task_hash"] = _task_hash(task, task_keys)
     return cast(Task, task)
@@ -103,7 +111,7 @@ def _text_digest(text: str, task_hash: int | None) -> str:
 def input_key(task: Task) -> str:
     """A 128-bit identity of what is annotated (``_input_hash`` is Prodigy's 32 bits, which collide:
     about 116 pairs among a million texts)."""
-    return _digest(_input_values(task))
+    return _digest(input_values(task))
 
 
 def task_key(task: Task) -> str:
@@ -112,4 +120,4 @@ def task_key(task: Task) -> str:
     The same for a question and its answer (a manual answer changes the spans, not the hash), and
     different for two texts whose 32-bit hashes collide. Call after ``set_hashes``.
     """
-    return _digest(_input_values(task), task["_task_hash"])
+    return _digest(input_values(task), task["_task_hash"])

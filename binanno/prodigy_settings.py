@@ -41,12 +41,17 @@ def _warn(message: str) -> None:
         print(f"⚠ {message}", file=sys.stderr, flush=True)
 
 
+def sqlite_file(options: Mapping[str, Any], home: Path) -> str:
+    """The SQLite file of Prodigy's ``db_settings["sqlite"]``: its ``path`` (else ``home``) and ``name`` (else prodigy.db)."""
+    return str(Path(options.get("path") or home).expanduser() / options.get("name", "prodigy.db"))
+
+
 def _prodigy_db(data: Mapping[str, Any], source: str, home: Path) -> str | None:
     """binanno's ``db`` for Prodigy's ``"db": "sqlite"`` / ``"postgresql"`` with its ``db_settings``."""
     kind = data["db"]
     options = (data.get("db_settings") or {}).get(kind) or {}
     if kind == "sqlite":
-        return str(Path(options.get("path") or home).expanduser() / options.get("name", "prodigy.db"))
+        return sqlite_file(options, home)
     if kind == "postgresql":
         user = quote(str(options.get("user", "")), safe="")
         password = f":{quote(str(options['password']), safe='')}" if options.get("password") else ""

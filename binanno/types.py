@@ -34,6 +34,13 @@ class Task(TypedDict, total=False):
 
 ANSWERS = ("accept", "reject", "ignore")
 
+# What a task shows in place of text or beside it: the media the page draws, and html.
+MEDIA_KEYS = ("image", "audio", "video", "html")
+# What a record without text or media holds in their place: a pattern, a question with its context, a comparison's output.
+STAND_IN_KEYS = ("pattern", "question", "context", "output")
+# Any of these makes a task without text showable (the page or the recipe reads it).
+CONTENT_KEYS = (*MEDIA_KEYS, "input", *STAND_IN_KEYS, "options")
+
 Stream = Iterable[Task]
 ScoredStream = Iterable[tuple[float, Task]]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import ROOT
@@ -10,6 +11,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from binanno.assets import StaticFiles, load_templates, read_assets
+from binanno.views import VIEW_IDS
 
 
 def test_every_static_file_is_read_and_served_with_an_etag() -> None:
@@ -32,3 +34,9 @@ def test_templates_render_from_memory(tmp_path: Path) -> None:
     env = load_templates().env
     assert "index.html" in env.list_templates()
     assert "&lt;b&gt;" in env.from_string("{{ x }}").render(x="<b>")  # autoescaped, as before
+
+
+def test_the_view_ids_the_recipes_accept_are_the_interfaces_the_page_has() -> None:
+    registry = (ROOT / "static" / "interfaces" / "index.js").read_text(encoding="utf8")
+    (names,) = re.findall(r"export const VIEWS = \{([^}]*)\}", registry)
+    assert sorted(VIEW_IDS) == sorted(n.strip() for n in names.split(","))

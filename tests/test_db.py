@@ -10,7 +10,8 @@ from typing import Any, Iterator
 import pytest
 
 from binanno import connect
-from binanno.components.db import Database, task_labels
+from binanno.components.db import Database
+from binanno.components.db_stats import task_labels
 from binanno.errors import UserError
 from binanno.hashing import set_hashes
 

@@ -7,10 +7,16 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any, Iterable, Iterator
 
 import pytest
+from conftest import write_jsonl
 
-from binanno.hashing import hash_record, set_hashes
+from binanno.components.loaders import get_stream
+from binanno.components.rescore import Rescorer
+from binanno.hashing import hash_record, input_hash, set_hashes
+from binanno.models.patterns import question_base
 
 TEXT = "Apple buys a startup"
 ORG = {"start": 0, "end": 5, "label": "ORG"}
@@ -112,3 +118,43 @@ def test_custom_keys() -> None:
     a = set_hashes({"text": "a", "meta": {"id": 1}}, input_keys=("text", "meta"))
     b = set_hashes({"text": "a", "meta": {"id": 2}}, input_keys=("text", "meta"))
     assert a["_input_hash"] != b["_input_hash"]
+
+
+# Records without text: an image, an html card, a pattern, a question with its context.
+WITHOUT_TEXT = [{"image": "data:image/png;base64,iVBORw0KGgo=", "label": "CAT"}, {"html": "<p>A <b>cat</b></p>"},
+                {"label": "ORG", "pattern": [{"lower": "acme"}]}, {"question": "Who came?", "context": "Alice came."}]
+
+
+def test_a_record_without_text_has_the_loaders_input_hash_everywhere(tmp_path: Path) -> None:
+    loaded = [t["_input_hash"] for t in get_stream(write_jsonl(tmp_path / "mixed.jsonl", WITHOUT_TEXT))]
+    assert len(set(loaded)) == len(WITHOUT_TEXT)
+    assert [input_hash(copy.deepcopy(r)) for r in WITHOUT_TEXT] == loaded
+    assert [question_base(copy.deepcopy(r))["_input_hash"] for r in WITHOUT_TEXT] == loaded
+    # The rescorer keys what it scores again by input: each record is scored, with its input and hash.
+    seen: list[dict[str, Any]] = []
+
+    def scorer(stream: Iterable[Any]) -> Iterator[tuple[float, Any]]:
+        for task in stream:
+            seen.append(task)
+            yield 0.5, task
+
+    Rescorer(scorer, lambda answers: None).score([copy.deepcopy(r) for r in WITHOUT_TEXT])
+    assert [t["_input_hash"] for t in seen] == loaded
+    assert [{k: v for k, v in t.items() if k != "_input_hash"} for t in seen] == \
+        [{k: v for k, v in r.items() if k != "label"} for r in WITHOUT_TEXT]
+
+
+def test_the_models_key_answers_by_the_loaders_input_hash(tmp_path: Path) -> None:
+    from fixtures_hf import tiny_bert_dir
+
+    from binanno.models.hf_ner import HFNER
+    from binanno.models.spacy_ner import SpacyNER
+    from binanno.models.textcat_answers import LabelMemory
+
+    record = {"text": "Alice met Bob.", "html": "<p>Alice met <b>Bob</b>.</p>"}
+    (task,) = get_stream(write_jsonl(tmp_path / "card.jsonl", [record]))
+    # Answers without hashes, as a recipe may pass them to a model's update.
+    span = {**record, "spans": [{"start": 0, "end": 5, "label": "PERSON"}], "answer": "accept"}
+    assert SpacyNER.load("blank:en", ["PERSON"]).remember([span]) == [task["_input_hash"]]
+    assert HFNER.load(tiny_bert_dir(), ["PERSON"]).remember([span]) == [task["_input_hash"]]
+    assert LabelMemory(["PERSON"]).add([{**record, "label": "PERSON", "answer": "accept"}]) == [task["_input_hash"]]

@@ -125,8 +125,9 @@ import binanno
 
 @binanno.recipe("nan.stream", dataset=binanno.Arg(help="Dataset"))
 def nan_stream(dataset):
-    """A stream whose third task carries a NaN score, as a broken model might give."""
-    tasks = [{"text": f"Example {i}", "meta": {"score": float("nan") if i == 2 else 0.5}} for i in range(12)]
+    """A stream whose third task carries a NaN score and whose eighth an infinite option score, as a broken model might give."""
+    tasks = [{"text": f"Example {i}", "meta": {"score": float("nan") if i == 2 else 0.5},
+              "options": [{"id": "A", "text": "A", "score": float("inf") if i == 7 else 0.5}]} for i in range(12)]
     return {"dataset": dataset, "stream": tasks, "view_id": "text"}
 '''
 
@@ -136,5 +137,5 @@ def test_a_task_that_is_not_json_never_fails_a_fetch(start_server: object, tmp_p
     recipe.write_text(RECIPE_WITH_A_NAN_SCORE, encoding="utf8")
     server = start_server("nan.stream", "ds", "-F", str(recipe))  # type: ignore[operator]
     texts = [t["text"] for t in server.questions()] + [t["text"] for t in server.questions()]
-    assert texts == [f"Example {i}" for i in range(12) if i != 2]
+    assert texts == [f"Example {i}" for i in range(12) if i not in (2, 7)]
     assert "Skipped a question that isn't valid JSON" in server.stop()

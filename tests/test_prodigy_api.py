@@ -16,6 +16,7 @@ from binanno.models.ner import EntityRecognizer
 from binanno.models.spacy_ner import SpacyNER
 from binanno.models.textcat import TextClassifier
 from binanno.models.textcat_spacy import SpacyTextcat
+from binanno.prodigy_settings import translate
 from binanno.util import set_hashes
 
 
@@ -57,6 +58,11 @@ def test_connect_takes_prodigys_sqlite_settings(tmp_path: Path) -> None:
     db = connect("sqlite", {"sqlite": {"path": str(tmp_path), "name": "prodigy.db"}})
     db.add_dataset("x")
     assert (tmp_path / "prodigy.db").is_file()
+    # Without a name, the file a prodigy.json with the same db_settings points binanno at.
+    settings = {"sqlite": {"path": str(tmp_path / "elsewhere")}}
+    connect("sqlite", settings).add_dataset("y")
+    in_settings_file = translate({"db": "sqlite", "db_settings": settings}, "prodigy.json", lambda key: True, tmp_path)["db"]
+    assert in_settings_file == str(tmp_path / "elsewhere" / "prodigy.db") and "y" in connect(in_settings_file)
     with pytest.raises(prodigy.UserError, match="URL"):
         connect("postgresql", {"postgresql": {"dbname": "x"}})
 

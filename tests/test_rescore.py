@@ -55,10 +55,11 @@ def test_the_window_ranks_what_it_holds_by_the_latest_scores() -> None:
     assert all(abs(i / 100 - 0.5) < 0.025 for i in held), held
 
 
-def test_the_filter_rescores_what_is_given_back() -> None:
+@pytest.mark.parametrize("algorithm,options", [("ema", {}), ("probability", {"min_prob": 1.0})])
+def test_the_filter_and_the_sampler_rescore_what_is_given_back(algorithm: str, options: dict[str, Any]) -> None:
     model = Flipping(100)
     rescorer = Rescorer(model, model.update)
-    sorter = prefer_uncertain(model(texts(100)), algorithm="ema", rescore=rescorer)
+    sorter = prefer_uncertain(model(texts(100)), algorithm=algorithm, rescore=rescorer, **options)
     taken = [next(sorter) for _ in range(3)]
     rescorer.update(taken)
     sorter.give_back(taken)

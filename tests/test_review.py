@@ -102,6 +102,25 @@ def test_yes_no_answers_are_merged_per_question(start_server: Any, tmp_path: Pat
     assert sorted((v["answer"], v["sessions"][0]) for v in task["versions"]) == [("accept", "yesno-bob"), ("reject", "yesno-alice")]
 
 
+def test_image_answers_are_marked_and_reviewed_per_question(start_server: Any, tmp_path: Path) -> None:
+    image = "data:image/png;base64,iVBORw0KGgo="
+    source = write_jsonl(tmp_path / "in.jsonl", [{"image": image, "label": "CAT"}, {"image": image, "label": "DOG"}])
+    server = start_server("mark", "pics", str(source), "--view-id", "image", "--feed-overlap")
+    assert httpx.get(server.url + "/project").json()["view_id"] == "image"
+    for session, answers in (("pics-alice", {"CAT": "accept", "DOG": "reject"}),
+                             ("pics-bob", {"CAT": "accept", "DOG": "accept"})):
+        tasks = server.questions(session)
+        assert sorted(t["label"] for t in tasks) == ["CAT", "DOG"] and all(t["image"] == image for t in tasks)
+        server.post("/give_answers", {"answers": [{**t, "answer": answers[t["label"]]} for t in tasks],
+                                      "session_id": session})
+    server.stop()
+    # A yes/no interface: merged per question, so the two labels of one image are two questions.
+    review = start_server("review", "pics_final", "pics", db=server.db)
+    (task,) = review.questions()
+    assert task["label"] == "DOG" and task["view_id"] == "image"
+    assert sorted((v["answer"], v["sessions"][0]) for v in task["versions"]) == [("accept", "pics-bob"), ("reject", "pics-alice")]
+
+
 def test_review_errors(home: Path, tmp_path: Path) -> None:
     db = str(tmp_path / "x.db")
     connect(db).add_dataset("gold")

@@ -6,11 +6,9 @@ import contextlib
 import functools
 import json
 import re
-import statistics
 import sys
 import threading
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -20,6 +18,7 @@ from playhouse.db_url import connect as connect_url
 from ..errors import UserError
 from ..hashing import input_key, set_hashes, task_key
 from ..types import ANSWERS, Task
+from .db_stats import dataset_stats
 
 proxy = pw.DatabaseProxy()
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal", "busy_timeout": 10000}
@@ -101,12 +100,13 @@ def connect(db_id: str | None = None, db_settings: dict[str, Any] | None = None)
     import os
 
     from ..config import home
+    from ..prodigy_settings import sqlite_file
 
     if db_id in ("sqlite", "postgresql", "mysql"):
         settings = (db_settings or {}).get(db_id) or {}
         if db_id != "sqlite":
             raise UserError(f"connect('{db_id}', ...): pass the database URL instead, e.g. connect('postgresql://user@host/db')")
-        db_id = str(Path(settings.get("path") or home()).expanduser() / settings.get("name", "binanno.db")) if settings else None
+        db_id = sqlite_file(settings, home()) if settings else None  # the same file as in a prodigy.json
     return Database(db_id or os.environ.get("BINANNO_DB") or home() / "binanno.db")
 
 
@@ -381,40 +381,7 @@ class Database:
 
     def stats(self, name: str) -> dict[str, Any]:
         """Counts per answer, per label and per session, and the model's accuracy at question time."""
-        answers: Counter[str] = Counter()
-        labels: dict[str, Counter[str]] = {}
-        sessions: dict[str, Counter[str]] = {}
-        correct = scored = 0
-        recent: list[bool] = []
-        timings: dict[str, list[tuple[float, int]]] = {}
-        speed: dict[str, list[tuple[int, float | None]]] = {}  # session -> (timestamp, seconds on screen)
-        for task in self.get_answers(name):
-            answer = task["answer"]
-            answers[answer] += 1
-            seconds = task.get("_view_seconds")  # type: ignore[misc]
-            if isinstance(seconds, (int, float)) and 0 < seconds < 3600 and answer != "ignore":
-                kind = str(task.get("_question") or "binary")  # type: ignore[misc]
-                timings.setdefault(kind, []).append((float(seconds), len(task.get("tokens") or [])))
-            for label in task_labels(task):
-                labels.setdefault(label, Counter())[answer] += 1
-            sessions.setdefault(task.get("_session_id") or "", Counter())[answer] += 1
-            speed.setdefault(task.get("_session_id") or "", []).append(
-                (int(task.get("_timestamp") or 0), float(seconds) if isinstance(seconds, (int, float)) and 0 < seconds < 3600 else None))
-            score = (task.get("meta") or {}).get("score")
-            if isinstance(score, (int, float)) and answer in ("accept", "reject"):
-                hit = (score >= 0.5) == (answer == "accept")
-                correct += hit
-                scored += 1
-                recent = (recent + [hit])[-100:]
-        return {
-            "dataset": name, "total": sum(answers.values()), "answers": dict(answers),
-            "labels": {k: dict(v) for k, v in sorted(labels.items())},
-            "sessions": {k: dict(v) for k, v in sorted(sessions.items())},
-            "model_accuracy": correct / scored if scored else None, "model_accuracy_n": scored,
-            "model_accuracy_last_100": sum(recent) / len(recent) if recent else None,
-            "question_seconds": {kind: question_seconds(rows) for kind, rows in sorted(timings.items())},
-            "session_speed": {k: session_speed(v) for k, v in sorted(speed.items())},
-        }
+        return dataset_stats(name, self.get_answers(name))
 
 
 # The columns of an answer's row, in the order of the upsert's parameters.
@@ -458,30 +425,3 @@ def migrate_keys(db: pw.Database, example: type[Example]) -> None:
         example.update(input_key=input_key(task), task_key=task_key(task)).where(example.id == row.id).execute()
         if i % 10_000 == 9_999:
             print(f"Upgrading the database: {i + 1} answers keyed", file=sys.stderr, flush=True)
-
-
-def question_seconds(rows: list[tuple[float, int]]) -> dict[str, float | int | None]:
-    """Seconds on screen for one question type: how many, the median, and the median per token
-    (what ``ner.simulate --decision-cost`` and ``--cost-token`` take)."""
-    seconds = sorted(s for s, _ in rows)
-    per_token = sorted(s / n for s, n in rows if n)
-    return {"n": len(seconds), "median": statistics.median(seconds),
-            "median_per_token": round(statistics.median(per_token), 3) if per_token else None}
-
-
-def session_speed(rows: list[tuple[int, float | None]]) -> dict[str, float | None]:
-    """One annotator's speed: the median seconds on screen per answer, and answers per minute of
-    work (gaps of over 10 minutes between two answers are breaks, not work)."""
-    seconds = [s for _, s in rows if s is not None]
-    stamps = sorted(t for t, _ in rows if t)
-    working = sum(b - a for a, b in zip(stamps, stamps[1:]) if b - a <= 600)
-    return {"median_seconds": round(statistics.median(seconds), 2) if seconds else None,
-            "per_minute": round(len(stamps) / (working / 60), 2) if working else None}
-
-
-def task_labels(task: Task) -> list[str]:
-    """The labels a task asks about: its span labels, else its label."""
-    labels = [s["label"] for s in task.get("spans", []) if s.get("label")]
-    if not labels and task.get("label"):
-        labels = [task["label"]]
-    return labels

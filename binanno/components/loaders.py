@@ -16,14 +16,13 @@ import sys
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from ..answers import CONTENT_KEYS, span_error, unstorable
+from ..answers import has_content, span_error, unstorable
 from ..errors import InvalidInput, UserError
 from ..hashing import set_hashes, task_key
-from ..types import Task
+from ..types import CONTENT_KEYS, MEDIA_KEYS, Task
 from .media import MEDIA_LOADERS, Audio, AudioServer, Images, ImageServer
 
 LOADERS = ("jsonl", "json", "csv", "tsv", "txt")
-MEDIA_KEYS = ("image", "audio", "video", "html")  # an input_key kept as it is, not moved to 'text'
 DATASET_PREFIX = "dataset:"
 # An old answer's own marks; read back as a question, it is answered afresh (and drawn by the recipe's view).
 ANSWER_MARKS = ("_session_id", "_timestamp", "_annotator_id", "_view_id")
@@ -203,7 +202,7 @@ def validate_task(task: Any, name: str, line: int) -> Task:
     if not isinstance(task, dict):
         raise InvalidInput(f"expected a JSON object, got {type(task).__name__}", path=name, line=line)
     text = task.get("text")
-    content = [k for k in CONTENT_KEYS if task.get(k) not in (None, "", [], {})]
+    content = has_content(task)
     if text is None and not content:
         raise InvalidInput(f"no 'text' string in the task: every task needs one (or one of {', '.join(CONTENT_KEYS[:5])}, ...)",
                            path=name, line=line)
@@ -289,17 +288,14 @@ def read_dataset(source: str) -> Iterator[Task]:
     """The answers of ``dataset:NAME[:ANSWER]`` as tasks to annotate again, read lazily from the database
     binanno is using (``--db``, BINANNO_DB, else $BINANNO_HOME/binanno.db). An unknown dataset or answer
     is reported here, before any is read."""
-    import os
-
-    from ..config import home
-    from .db import Database
+    from .db import connect
 
     name, _, answer = source[len(DATASET_PREFIX):].partition(":")
     if not name:
         raise UserError(f"'{source}' names no dataset: write dataset:NAME, or dataset:NAME:accept (or :reject, :ignore)")
     if answer and answer not in ("accept", "reject", "ignore"):
         raise UserError(f"'{source}': unknown answer '{answer}': use dataset:{name}:accept, :reject or :ignore")
-    db = Database(os.environ.get("BINANNO_DB") or home() / "binanno.db")
+    db = connect()
     try:
         db.count(name)  # an unknown dataset raises here; a session's DATASET-NAME view is known
     except BaseException:

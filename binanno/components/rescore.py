@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
-from ..hashing import INPUT_KEYS
+from ..hashing import input_hash, input_values
 from ..types import Task
 
 SENTENCE_QUESTIONS = ("verify", "correct")
@@ -73,8 +73,8 @@ class Rescorer:
             return list(zip(scores, tasks))
         inputs: dict[Any, dict[str, Any]] = {}
         for task in tasks:
-            fields: dict[str, Any] = dict(task)
-            inputs.setdefault(task.get("_input_hash"), {k: fields[k] for k in (*INPUT_KEYS, "_input_hash") if k in fields})
+            key = input_hash(task)
+            inputs.setdefault(key, {**input_values(task), "_input_hash": key})
         wanted = {question_key(t) for t in tasks}
         fresh: dict[Any, tuple[float, Task]] = {}
         for score, question in self.scorer(list(inputs.values())):  # type: ignore[arg-type]

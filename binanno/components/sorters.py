@@ -99,7 +99,25 @@ class _Sorter(Iterator[Task]):
         return back
 
 
-class EmaFilter(_Sorter):
+class _Replaying(_Sorter):
+    """A sorter that reads one task at a time (the filter, the sampler): what is given back is read
+    again first, before the source, rescored."""
+
+    def __init__(self, scored: Iterable[tuple[float, Task]], priority: Priority, rescore: Rescore | None) -> None:
+        super().__init__(scored, priority, rescore)
+        self._back: list[tuple[float, Task]] = []
+
+    def give_back(self, tasks: list[Task]) -> None:
+        """Questions handed out but never asked: they are read again first, rescored."""
+        back = self._given_back(tasks)
+        fresh = self.rescore([t for _, t in back]) if self.rescore is not None and back else None
+        self._back = (fresh if fresh is not None else back) + self._back
+
+    def _next_item(self) -> tuple[float, Task] | None:
+        return self._back.pop(0) if self._back else self._pull()
+
+
+class EmaFilter(_Replaying):
     """Yield tasks whose priority is at least the moving average minus ``slack``.
 
     The average includes the current task, with weight ``alpha``; after ``max_skip``
@@ -112,17 +130,10 @@ class EmaFilter(_Sorter):
         self.alpha, self.slack, self.max_skip = alpha, slack, max_skip
         self.average: float | None = None
         self.skipped = 0
-        self._back: list[tuple[float, Task]] = []
-
-    def give_back(self, tasks: list[Task]) -> None:
-        """Questions handed out but never asked: they go through the filter again first, rescored."""
-        back = self._given_back(tasks)
-        fresh = self.rescore([t for _, t in back]) if self.rescore is not None and back else None
-        self._back = (fresh if fresh is not None else back) + self._back
 
     def __next__(self) -> Task:
         while True:
-            item = self._back.pop(0) if self._back else self._pull()
+            item = self._next_item()
             if item is None:
                 raise StopIteration
             score, task = item
@@ -221,7 +232,7 @@ class PoolSort(WindowSort):
         return task
 
 
-class Probability(_Sorter):
+class Probability(_Replaying):
     """Prodigy's random sampler by score: yield each task with probability its priority (the
     score itself for ``prefer_high_scores``), clipped to [``min_prob``, 1] so that a stream of
     sure scores still asks something. It trusts the scores as they are, where the EMA filter
@@ -233,17 +244,10 @@ class Probability(_Sorter):
         super().__init__(scored, priority, rescore)
         self.min_prob = min_prob
         self._rng = random.Random(seed)
-        self._back: list[tuple[float, Task]] = []
-
-    def give_back(self, tasks: list[Task]) -> None:
-        """Questions handed out but never asked: drawn again first, rescored."""
-        back = [(self._score_of(t), t) for t in tasks]
-        fresh = self.rescore([t for _, t in back]) if self.rescore is not None and back else None
-        self._back = (fresh if fresh is not None else back) + self._back
 
     def __next__(self) -> Task:
         while True:
-            item = self._back.pop(0) if self._back else self._pull()
+            item = self._next_item()
             if item is None:
                 raise StopIteration
             score, task = item

@@ -36,7 +36,7 @@ from typing import Any, Iterable, Iterator
 
 from ..components.preprocess import tokens_of
 from ..errors import UserError
-from ..hashing import set_hashes
+from ..hashing import input_hash, set_hashes
 from ..types import Task
 from .choices import BOUNDARY, LABEL, as_binary, boundary_card, boundary_groups, is_choice, label_card, label_groups
 from .costs import Costs
@@ -80,13 +80,6 @@ class Calibration:
             return score
         a, b = self.coef
         return 1.0 / (1.0 + math.exp(-(a * _logit(score) + b)))
-
-
-def question_base_hash(task: Task) -> int:
-    """The input hash of a task, computed if it has none yet."""
-    from ..models.patterns import question_base
-
-    return int(question_base(task)["_input_hash"])
 
 
 def _logit(p: float) -> float:
@@ -137,7 +130,7 @@ class QuestionPlanner:
             n = len(doc)
             if not n:
                 continue
-            if self._is_anchor(question_base_hash(task), cal, n):
+            if self._is_anchor(input_hash(task), cal, n):
                 question = self._sentence(task, doc, cal, "verify")
                 question["_anchor"] = True  # type: ignore[typeddict-unknown-key]
                 self._remember(question, doc, probs)

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..components.preprocess import batched, tokens_of
 from ..errors import UserError
-from ..hashing import INPUT_KEYS, hash_record
+from ..hashing import input_hash
 from ..types import Task
 from .hf_base import Encoder, Windows, load_encoder, set_threads
 from .patterns import PatternMatcher, question_base, span_question
@@ -333,9 +333,7 @@ class HFNER:
         for task in answers:
             if task.get("answer") not in ("accept", "reject") or "text" not in task:
                 continue
-            key = task.get("_input_hash")
-            if key is None:
-                key = hash_record({k: task[k] for k in INPUT_KEYS if k in task})  # type: ignore[literal-required]
+            key = input_hash(task)
             entry = self.memory.get(key) or TextAnswers(task["text"])
             if entry.add(task, labels):
                 if key not in self.memory:

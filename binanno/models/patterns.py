@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..components.preprocess import batched, tokens_of
 from ..errors import UserError
-from ..hashing import INPUT_KEYS, hash_record, set_hashes
+from ..hashing import input_hash, set_hashes
 from ..types import Task
 
 if TYPE_CHECKING:
@@ -269,8 +269,7 @@ class PatternMatcher:
 def question_base(task: Task) -> dict[str, Any]:
     """What every question about ``task`` shares: the task minus spans, tokens and task hash."""
     base = {k: v for k, v in task.items() if k not in ("spans", "tokens", "_task_hash")}
-    if "_input_hash" not in base:
-        base["_input_hash"] = hash_record({k: base[k] for k in INPUT_KEYS if k in base})
+    base["_input_hash"] = input_hash(task)
     return base
 
 

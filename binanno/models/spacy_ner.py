@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..components.preprocess import batched, required_components, tokens_of
 from ..errors import UserError, warn_new_labels
-from ..hashing import INPUT_KEYS, hash_record
+from ..hashing import input_hash
 from ..learning.anchor import Anchor
 from ..learning.guard import UpdateGuard
 from ..learning.refit import RefitSchedule
@@ -432,9 +432,7 @@ class SpacyNER:
         for task in answers:
             if task.get("answer") not in ("accept", "reject") or "text" not in task:
                 continue
-            key = task.get("_input_hash")
-            if key is None:
-                key = hash_record({k: task[k] for k in INPUT_KEYS if k in task})  # type: ignore[literal-required]
+            key = input_hash(task)
             entry = self.memory.get(key)
             if entry is None:
                 entry = TextAnswers(task["text"])

@@ -26,9 +26,9 @@ import random
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..components.preprocess import batched
-from ..hashing import INPUT_KEYS, hash_record, set_hashes
+from ..hashing import input_hash, set_hashes
 from ..types import Task
-from .patterns import PatternMatcher, question_base
+from .patterns import PatternMatcher
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -40,14 +40,6 @@ def label_question(base: dict[str, Any], label: str, score: float) -> Task:
     task["label"] = label
     task.setdefault("meta", {})["score"] = score
     return set_hashes(task, task_keys=("label",))  # type: ignore[arg-type]
-
-
-def input_key(task: Task) -> int:
-    """The task's input hash, computed as ``set_hashes`` would if it is missing."""
-    key = task.get("_input_hash")
-    if key is None:
-        key = hash_record({k: task[k] for k in INPUT_KEYS if k in task})  # type: ignore[literal-required]
-    return key
 
 
 class LabelMemory:
@@ -71,7 +63,7 @@ class LabelMemory:
             answer, label = task.get("answer"), task.get("label")
             if answer not in ("accept", "reject") or label not in labels or "text" not in task:
                 continue
-            key = input_key(task)
+            key = input_hash(task)
             if key not in self.answers:
                 self.answers[key] = {}
                 self.texts[key] = task["text"]
@@ -159,7 +151,7 @@ class WithPatterns:
         for batch in batched(stream, self.patterns.batch_size):
             found: dict[tuple[int, str], dict[str, Any]] = {}
             for task, doc in zip(batch, self.patterns.docs([t.get("text", "") for t in batch])):
-                key = input_key(question_base(task))  # type: ignore[arg-type]
+                key = input_hash(task)
                 for start, end, label, pattern in self.patterns.matches(doc):
                     span = doc[start:end]
                     found.setdefault((key, label), {"start": span.start_char, "end": span.end_char,
