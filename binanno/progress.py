@@ -57,7 +57,10 @@ class LossProgress:
         """The ``progress`` component: reads the controller's update count and last loss."""
         if controller.updates != self._seen_updates:
             self._seen_updates = controller.updates
-            answered = controller.totals["accept"] + controller.totals["reject"]
+            # Answers learnt from so far, by update count: the answer totals can run ahead of the
+            # updates (a fast annotator's batches all arrive before the first update ends), and a
+            # flat x gives no trend at all.
+            answered = controller.updates * max(1, int(controller.batch_size))
             loss = last_update.get("loss") if isinstance(last_update, dict) else last_update
             per_answer = float(loss) / max(1, int(controller.batch_size)) if isinstance(loss, (int, float)) else None
             return self.record(answered, per_answer)
