@@ -66,7 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
             "'pool' ranks a large pool scored again after every update"),
     Setting("pool_size", 20000, int, "Questions the 'pool' sorter ranks at once (a sliding window over larger sources)"),
     Setting("explore", 0.0, float, "Share of questions the 'window' sorter picks at random instead of the most uncertain"),
-    Setting("question", "binary", str, "ner.teach: question type: binary (one span), verify (a whole sentence), correct, "
+    Setting("question", "auto", str, "ner.teach: question type: binary (one span), verify (a whole sentence), correct, "
             "label (which label is this span?), boundary (which of these spans?) or auto"),
     Setting("anchors", 0.0, float, "ner.teach: share of the sentences asked as verify cards, the model's surest by rank "
             "in the look-ahead (complete gold that keeps it honest)"),

@@ -34,7 +34,7 @@ def test_teach_learn_save_and_train(start_server: Any, tmp_path: Path, home: Pat
     source = write_jsonl(tmp_path / "source.jsonl", [{"text": text} for text, _ in sentences])
     output = tmp_path / "updated"
     server = start_server("ner.teach", "people", str(trained_ner_dir()), str(source), "--label", "PERSON,ORG",
-                          "--output", str(output), "--unsegmented")
+                          "--output", str(output), "--unsegmented", "--question", "binary")
     answered = 0
     for _ in range(3):
         tasks = server.questions()

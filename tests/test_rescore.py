@@ -149,6 +149,7 @@ def test_the_simulation_asks_what_the_server_asks(start_server: Any, tmp_path: P
                       seed=0, explore=0.3))
 
     server = start_server("ner.teach", "order", str(trained_ner_dir()), str(source), "--label", ",".join(LABELS),
+                          "--question", "binary",
                           "--unsegmented")
     asked_server: list[str] = []
     def wait_idle() -> None:
