@@ -37,7 +37,7 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
               exclude: list[str] | None = None, unsegmented: bool = False, output: str | None = None,
               sorter: str | None = None, beam_width: int | None = None, beam_density: float | None = None,
               loader: str | None = None, question: str | None = None, anchors: float | None = None) -> Components:
-    """Ask yes/no about the entities the model is least sure of; every answer updates it.
+    """Ask about the sentences and entities the model is least sure of; every answer updates it.
 
     Texts are split into sentences, the model scores every candidate entity (spaCy: beam
     search; hf: span probabilities from the token classifier), and each candidate becomes
@@ -49,7 +49,8 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
     pre-annotated in the manual interface, to be fixed and accepted (a complete annotation).
     --question label asks which label a span is (its labels as options, or none of these);
     --question boundary which of its overlapping spans is the entity. auto picks among binary,
-    label, boundary and correct per sentence, by the errors each is expected to reveal per second.
+    label, boundary and correct per sentence, by the errors each is expected to reveal per second
+    (the default; --question binary is Prodigy's classic one-span card).
     --anchors 0.1 also asks a tenth of the sentences, the model's surest, as verify cards.
     """
     from binanno.components.rescore import Rescorer
