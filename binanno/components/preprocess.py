@@ -6,6 +6,7 @@ Both functions are lazy generators: they read the input stream in batches, run
 
 from __future__ import annotations
 
+import base64
 import copy
 import logging
 import sys
@@ -214,3 +215,45 @@ def add_labels_to_stream(stream: Iterable[Task], labels: Iterable[str]) -> Itera
     for task in stream:
         task["label"] = first
         yield task
+
+
+def _fetched(value: Any, key: str, skip: bool) -> Any:
+    from pathlib import Path
+    from urllib.request import urlopen
+
+    from .media import data_uri
+
+    if not isinstance(value, str) or value.startswith("data:"):
+        return value
+    if value.startswith(("http://", "https://")):
+        try:
+            with urlopen(value, timeout=30) as response:  # noqa: S310 (http(s) only, checked above)
+                kind = response.headers.get_content_type()
+                return f"data:{kind};base64,{base64.b64encode(response.read()).decode('ascii')}"
+        except OSError as err:
+            if skip:
+                return value
+            raise UserError(f"Can't fetch '{value}' (task key '{key}'): {err}") from err
+    path = Path(value).expanduser()
+    if not path.is_file():
+        if skip:
+            return value
+        raise UserError(f"Can't find the file '{value}' (task key '{key}'): check the path, or pass skip=True")
+    return data_uri(path)
+
+
+def fetch_media(stream: Iterable[Task], input_keys: Iterable[str], skip: bool = False) -> Iterator[Task]:
+    """Prodigy's ``fetch_media``: the local paths and URLs in ``input_keys`` become base64 data URIs.
+
+    A file that can't be read is an error, unless ``skip``: then the value stays as it is.
+    """
+    keys = [input_keys] if isinstance(input_keys, str) else list(input_keys)
+    for task in stream:
+        task = dict(task)  # type: ignore[assignment]
+        for key in keys:
+            if key in task:
+                task[key] = _fetched(task[key], key, skip)  # type: ignore[literal-required]
+        yield task
+
+
+fetch_images = fetch_media  # Prodigy's older name
