@@ -168,3 +168,18 @@ def test_fetch_media_inlines_local_files(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="gone.png"):
         list(fetch_media(missing, ["image"]))
     assert list(fetch_images(missing, ["image"], skip=True)) == missing
+
+
+def test_make_raw_doc_and_remove_tokens() -> None:
+    from binanno.components.preprocess import add_tokens, make_raw_doc, remove_tokens
+
+    nlp = spacy.blank("en")
+    task = {"text": "Alex lives in Berlin.", "spans": [{"start": 14, "end": 20, "label": "GPE"}]}
+    tokenized = next(add_tokens(nlp, [task]))
+    assert tokenized["spans"][0]["token_start"] == 3
+    doc = make_raw_doc(nlp, tokenized)
+    assert doc.text == task["text"] and [t.text for t in doc][3] == "Berlin"
+    assert make_raw_doc(nlp, {"text": "Hi there"}).text == "Hi there"
+    plain = next(remove_tokens([tokenized]))
+    assert "tokens" not in plain and plain["spans"] == [{"start": 14, "end": 20, "label": "GPE"}]
+    assert "tokens" in tokenized

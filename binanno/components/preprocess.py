@@ -257,3 +257,30 @@ def fetch_media(stream: Iterable[Task], input_keys: Iterable[str], skip: bool = 
 
 
 fetch_images = fetch_media  # Prodigy's older name
+
+
+def make_raw_doc(nlp: Language, task: Task) -> Doc:
+    """Prodigy's ``make_raw_doc``: the task's text as a Doc without running the pipeline.
+
+    The task's ``tokens`` (with their ``ws``) give the words where it has them, else the tokenizer does.
+    """
+    from spacy.tokens import Doc
+
+    tokens = task.get("tokens")
+    if tokens:
+        words = [t["text"] for t in tokens]
+        spaces = [bool(t.get("ws", True)) for t in tokens]
+        return Doc(nlp.vocab, words=words, spaces=spaces)
+    if "text" not in task:
+        raise UserError("make_raw_doc needs a task with 'text' or 'tokens'")
+    return nlp.make_doc(task["text"])
+
+
+def remove_tokens(stream: Iterable[Task]) -> Iterator[Task]:
+    """Prodigy's ``remove_tokens``: each task without its ``tokens``, nor its spans' token indices."""
+    for task in stream:
+        task = {k: v for k, v in task.items() if k != "tokens"}  # type: ignore[assignment]
+        if "spans" in task:
+            task["spans"] = [{k: v for k, v in s.items() if k not in ("token_start", "token_end")}  # type: ignore[misc]
+                             for s in task["spans"]]
+        yield task
