@@ -183,3 +183,10 @@ def test_make_raw_doc_and_remove_tokens() -> None:
     plain = next(remove_tokens([tokenized]))
     assert "tokens" not in plain and plain["spans"] == [{"start": 14, "end": 20, "label": "GPE"}]
     assert "tokens" in tokenized
+
+
+def test_core_controller_is_binannos_controller() -> None:
+    from binanno.controller import Controller
+    from binanno.core import Controller as ProdigyController
+
+    assert ProdigyController is Controller
