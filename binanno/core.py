@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Callable
 
+from .controller import Controller  # noqa: F401 (Prodigy's prodigy.core.Controller)
 from .errors import UserError, did_you_mean
 from .util import get_labels, split_string
 

@@ -145,3 +145,48 @@ def test_entity_recognizer_prodigys_constructor_on_the_pretrained_pipeline() -> 
     assert model.memory  # the answer is remembered for replay
     every_label = EntityRecognizer(nlp)  # no label: the NER's own
     assert "ORG" in every_label.labels and "PERSON" in every_label.labels
+
+
+# binanno.components.preprocess: fetch_media ------------------------------------------
+
+
+def test_fetch_media_inlines_local_files(tmp_path: Path) -> None:
+    import base64
+
+    from binanno.components.preprocess import fetch_images, fetch_media
+    from binanno.errors import UserError
+    from tests.media_files import write_png, write_wav
+
+    png, wav = write_png(tmp_path / "cat.png"), write_wav(tmp_path / "mew.wav")
+    stream = [{"image": str(png), "audio": str(wav), "text": "cat"}, {"image": "data:image/png;base64,AAAA"}]
+    out = list(fetch_media(stream, ["image", "audio"]))
+    assert out[0]["image"].startswith("data:image/png;base64,")
+    assert base64.b64decode(out[0]["image"].split(",", 1)[1]) == png.read_bytes()
+    assert out[0]["audio"].startswith("data:audio/") and out[0]["text"] == "cat"
+    assert out[1]["image"] == "data:image/png;base64,AAAA" and stream[0]["image"] == str(png)
+    missing = [{"image": str(tmp_path / "gone.png")}]
+    with pytest.raises(UserError, match="gone.png"):
+        list(fetch_media(missing, ["image"]))
+    assert list(fetch_images(missing, ["image"], skip=True)) == missing
+
+
+def test_make_raw_doc_and_remove_tokens() -> None:
+    from binanno.components.preprocess import add_tokens, make_raw_doc, remove_tokens
+
+    nlp = spacy.blank("en")
+    task = {"text": "Alex lives in Berlin.", "spans": [{"start": 14, "end": 20, "label": "GPE"}]}
+    tokenized = next(add_tokens(nlp, [task]))
+    assert tokenized["spans"][0]["token_start"] == 3
+    doc = make_raw_doc(nlp, tokenized)
+    assert doc.text == task["text"] and [t.text for t in doc][3] == "Berlin"
+    assert make_raw_doc(nlp, {"text": "Hi there"}).text == "Hi there"
+    plain = next(remove_tokens([tokenized]))
+    assert "tokens" not in plain and plain["spans"] == [{"start": 14, "end": 20, "label": "GPE"}]
+    assert "tokens" in tokenized
+
+
+def test_core_controller_is_binannos_controller() -> None:
+    from binanno.controller import Controller
+    from binanno.core import Controller as ProdigyController
+
+    assert ProdigyController is Controller

@@ -6,6 +6,7 @@ Both functions are lazy generators: they read the input stream in batches, run
 
 from __future__ import annotations
 
+import base64
 import copy
 import logging
 import sys
@@ -213,4 +214,73 @@ def add_labels_to_stream(stream: Iterable[Task], labels: Iterable[str]) -> Itera
         raise UserError("add_labels_to_stream needs at least one label")
     for task in stream:
         task["label"] = first
+        yield task
+
+
+def _fetched(value: Any, key: str, skip: bool) -> Any:
+    from pathlib import Path
+    from urllib.request import urlopen
+
+    from .media import data_uri
+
+    if not isinstance(value, str) or value.startswith("data:"):
+        return value
+    if value.startswith(("http://", "https://")):
+        try:
+            with urlopen(value, timeout=30) as response:  # noqa: S310 (http(s) only, checked above)
+                kind = response.headers.get_content_type()
+                return f"data:{kind};base64,{base64.b64encode(response.read()).decode('ascii')}"
+        except OSError as err:
+            if skip:
+                return value
+            raise UserError(f"Can't fetch '{value}' (task key '{key}'): {err}") from err
+    path = Path(value).expanduser()
+    if not path.is_file():
+        if skip:
+            return value
+        raise UserError(f"Can't find the file '{value}' (task key '{key}'): check the path, or pass skip=True")
+    return data_uri(path)
+
+
+def fetch_media(stream: Iterable[Task], input_keys: Iterable[str], skip: bool = False) -> Iterator[Task]:
+    """Prodigy's ``fetch_media``: the local paths and URLs in ``input_keys`` become base64 data URIs.
+
+    A file that can't be read is an error, unless ``skip``: then the value stays as it is.
+    """
+    keys = [input_keys] if isinstance(input_keys, str) else list(input_keys)
+    for task in stream:
+        task = dict(task)  # type: ignore[assignment]
+        for key in keys:
+            if key in task:
+                task[key] = _fetched(task[key], key, skip)  # type: ignore[literal-required]
+        yield task
+
+
+fetch_images = fetch_media  # Prodigy's older name
+
+
+def make_raw_doc(nlp: Language, task: Task) -> Doc:
+    """Prodigy's ``make_raw_doc``: the task's text as a Doc without running the pipeline.
+
+    The task's ``tokens`` (with their ``ws``) give the words where it has them, else the tokenizer does.
+    """
+    from spacy.tokens import Doc
+
+    tokens = task.get("tokens")
+    if tokens:
+        words = [t["text"] for t in tokens]
+        spaces = [bool(t.get("ws", True)) for t in tokens]
+        return Doc(nlp.vocab, words=words, spaces=spaces)
+    if "text" not in task:
+        raise UserError("make_raw_doc needs a task with 'text' or 'tokens'")
+    return nlp.make_doc(task["text"])
+
+
+def remove_tokens(stream: Iterable[Task]) -> Iterator[Task]:
+    """Prodigy's ``remove_tokens``: each task without its ``tokens``, nor its spans' token indices."""
+    for task in stream:
+        task = {k: v for k, v in task.items() if k != "tokens"}  # type: ignore[assignment]
+        if "spans" in task:
+            task["spans"] = [{k: v for k, v in s.items() if k not in ("token_start", "token_end")}  # type: ignore[misc]
+                             for s in task["spans"]]
         yield task
