@@ -190,3 +190,27 @@ def test_core_controller_is_binannos_controller() -> None:
     from binanno.core import Controller as ProdigyController
 
     assert ProdigyController is Controller
+
+
+def test_fetch_media_inlines_urls_from_a_local_server(tmp_path: Path) -> None:
+    import base64
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from binanno.components.preprocess import fetch_media
+    from binanno.errors import UserError
+    from tests.media_files import write_png
+
+    png = write_png(tmp_path / "cat.png")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        (task,) = fetch_media([{"image": f"{base}/cat.png"}], "image")
+        assert task["image"].startswith("data:image/png;base64,")
+        assert base64.b64decode(task["image"].split(",", 1)[1]) == png.read_bytes()
+        with pytest.raises(UserError, match="gone.png"):
+            list(fetch_media([{"image": f"{base}/gone.png"}], ["image"]))
+        assert list(fetch_media([{"image": f"{base}/gone.png"}], ["image"], skip=True))[0]["image"] == f"{base}/gone.png"
+        httpd.shutdown()

@@ -49,7 +49,12 @@ def media_type(path: Path) -> str:
 
 def data_uri(path: Path) -> str:
     """The file's bytes as a ``data:`` URI (what ``Images`` and ``Audio`` put in a task)."""
-    return f"data:{media_type(path)};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+    return bytes_uri(media_type(path), path.read_bytes())
+
+
+def bytes_uri(kind: str, data: bytes) -> str:
+    """``data`` as a base64 ``data:`` URI of MIME type ``kind``."""
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _task(key: str, value: str, path: Path) -> Task:

@@ -6,7 +6,6 @@ Both functions are lazy generators: they read the input stream in batches, run
 
 from __future__ import annotations
 
-import base64
 import copy
 import logging
 import sys
@@ -221,15 +220,14 @@ def _fetched(value: Any, key: str, skip: bool) -> Any:
     from pathlib import Path
     from urllib.request import urlopen
 
-    from .media import data_uri
+    from .media import bytes_uri, data_uri
 
     if not isinstance(value, str) or value.startswith("data:"):
         return value
     if value.startswith(("http://", "https://")):
         try:
             with urlopen(value, timeout=30) as response:  # noqa: S310 (http(s) only, checked above)
-                kind = response.headers.get_content_type()
-                return f"data:{kind};base64,{base64.b64encode(response.read()).decode('ascii')}"
+                return bytes_uri(response.headers.get_content_type(), response.read())
         except OSError as err:
             if skip:
                 return value
