@@ -23,6 +23,7 @@ questions asked per type and wall seconds.
 from __future__ import annotations
 
 import copy
+import json
 import random
 import time
 from typing import Any, Callable, Iterable, Iterator, cast
@@ -55,6 +56,7 @@ def run(
     lookahead: int | None = None,
     train_at: Iterable[float] = (),
     train: Callable[[list[Task]], dict[str, Any]] | None = None,
+    answers_path: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Serve ``questions`` through the real controller, answer them with ``annotate``, yield scores.
 
@@ -72,7 +74,8 @@ def run(
 
     With ``train``, the first record at or after each of the ``train_at`` annotator minutes
     also has ``train``: ``train(answers)`` on every answer stored so far, i.e. the scores of
-    the model a user would ship with ``binanno train``, beside the in-loop model's.
+    the model a user would ship with ``binanno train``, beside the in-loop model's. With
+    ``answers_path``, every stored answer is written there as JSONL when the run ends.
     """
     import tempfile
     from pathlib import Path
@@ -144,6 +147,9 @@ def run(
                 yield record(n)
         finally:
             controller.close()
+            if answers_path:
+                lines = (json.dumps(task, ensure_ascii=False) + "\n" for task in db.get_answers("simulation"))
+                Path(answers_path).write_text("".join(lines), encoding="utf8")
             db.close()
 
 
@@ -193,6 +199,7 @@ def simulate_ner(
     train_at: Iterable[float] = (),
     base_model: str | None = None,
     anchors: float = 0.0,
+    answers_path: str | None = None,
     **sorter_options: Any,
 ) -> Iterator[dict[str, Any]]:
     """Simulate ``ner.teach`` (or manual annotation) on ``pool``, scoring on ``eval_set``.
@@ -250,7 +257,7 @@ def simulate_ner(
             return {**task, "answer": "accept"}, costs.manual(len(task["text"].split()), len(task["spans"]))
 
         return run(model.update, sentences, by_hand, evaluate, decisions, eval_every, batch_size, minutes,
-                   train_at=train_at, train=train)
+                   train_at=train_at, train=train, answers_path=answers_path)
 
     def annotate(question: Task) -> tuple[Task, float]:
         truth = entities[question["_input_hash"]]
@@ -284,7 +291,7 @@ def simulate_ner(
         rescorer = Rescorer(model, model.update)
         questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, "rescore": rescorer, **sorter_options})
     return run(rescorer.update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes,
-               train_at=train_at, train=train)
+               train_at=train_at, train=train, answers_path=answers_path)
 
 
 # Text classification ---------------------------------------------------------------------
@@ -303,6 +310,7 @@ def simulate_textcat(
     sorter: str = "window",
     batch_size: int = 10,
     minutes: float | None = None,
+    answers_path: str | None = None,
     **sorter_options: Any,
 ) -> Iterator[dict[str, Any]]:
     """Simulate ``textcat.teach`` on ``pool`` (examples with an ``accept`` list), scoring on ``eval_set``.
@@ -333,4 +341,5 @@ def simulate_textcat(
     stream = unique({"text": examples[i]["text"], "_input_hash": examples[i]["_input_hash"]} for i in order)
     rescorer = Rescorer(model, model.update, getattr(model, "question_scores", None))
     questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, "rescore": rescorer, **sorter_options})  # type: ignore[arg-type]
-    return run(rescorer.update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes)
+    return run(rescorer.update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes,
+               answers_path=answers_path)

@@ -66,6 +66,8 @@ SIMULATION_ARGS: dict[str, Arg] = {
     "sorter": Arg(help="How uncertain questions are picked (setting sorter)", kind="option", choices=("window", "ema", "pool")),
     "decision_cost": Arg(help="Annotator seconds per yes/no decision", kind="option", converter=float),
     "explore": Arg(help="Share of questions the window sorter picks at random (setting explore)", kind="option", converter=float),
+    "answers": Arg(help="Write every answer the simulated annotator gave here as JSONL when the run ends (to train on, "
+                   "e.g. with db-in and train)", kind="option"),
 }
 
 
@@ -91,7 +93,7 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
                  sorter: str | None = None, decision_cost: float | None = None, explore: float | None = None,
                  minutes: float | None = None, cost_base: float | None = None, cost_token: float | None = None,
                  cost_entity: float | None = None, cost_edit: float | None = None, train_at: list[str] | None = None,
-                 cost_option: float | None = None, anchors: float | None = None) -> None:
+                 cost_option: float | None = None, anchors: float | None = None, answers: str | None = None) -> None:
     """Run ner.teach's stream and updates with an annotator who answers from gold entities.
 
     A yes/no question is accepted when its span and label match a gold entity exactly; a
@@ -127,7 +129,8 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
     records = simulate_ner(ner, gold_pool, gold_eval, mapping, strategy=strategy, decisions=decisions,
                            eval_every=eval_every, seed=seed, costs=costs, sorter=sorter or settings["sorter"],
                            batch_size=batch_size, minutes=minutes, train_at=marks, base_model=model,
-                           anchors=settings["anchors"] if anchors is None else anchors, explore=settings["explore"] if explore is None else explore)
+                           anchors=settings["anchors"] if anchors is None else anchors, answers_path=answers,
+                           explore=settings["explore"] if explore is None else explore)
     extra = {"anchors": anchors} if anchors else {}
     write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model, **extra})
     if plot and output:
@@ -143,7 +146,7 @@ def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None =
                      decisions: int = 500, eval_every: int = 50, seed: int = 0, output: str | None = None,
                      plot: str | None = None, batch_size: int = 10, sorter: str | None = None,
                      decision_cost: float | None = None, exclusive: bool = False, explore: float | None = None,
-                     minutes: float | None = None) -> None:
+                     minutes: float | None = None, answers: str | None = None) -> None:
     """Run textcat.teach's stream and updates with an annotator who answers from gold labels.
 
     POOL and EVAL are JSONL with text and label (or an accept list), or label<TAB>text
@@ -173,7 +176,7 @@ def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None =
     records = simulate_textcat(textcat, gold_pool, gold_eval, label, strategy=strategy, decisions=decisions,
                                eval_every=eval_every, seed=seed, costs=_costs(decision=decision_cost),
                                sorter=sorter or settings["sorter"], batch_size=batch_size, minutes=minutes,
-                               explore=settings["explore"] if explore is None else explore,
+                               answers_path=answers, explore=settings["explore"] if explore is None else explore,
                                **({"pool_size": settings["pool_size"]} if (sorter or settings["sorter"]) == "pool" else {}))
     write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model})
     if plot and output:

@@ -128,13 +128,17 @@ def test_bad_arguments_are_user_errors() -> None:
 def test_ner_simulate_cli_writes_curve_and_plot(tmp_path: Path) -> None:
     pool = write_conll(tmp_path / "pool.conll", gold_tasks(30, seed=9))
     eval_file = write_conll(tmp_path / "eval.conll", gold_tasks(10, seed=10))
-    curve, png = tmp_path / "curve.jsonl", tmp_path / "curve.png"
+    curve, png, answers = tmp_path / "curve.jsonl", tmp_path / "curve.png", tmp_path / "answers.jsonl"
     result = run_cli("ner.simulate", str(trained_ner_dir()), str(pool), str(eval_file), "--label", "PER,ORG",
                      "--label-map", "PER=PERSON", "--strategy", "uncertain", "--decisions", "20", "--eval-every", "10",
-                     "--seed", "1", "--output", str(curve), "--plot", str(png), home=tmp_path)
+                     "--seed", "1", "--output", str(curve), "--plot", str(png), "--answers", str(answers), home=tmp_path)
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in curve.read_text().splitlines()]
     assert [r["decisions"] for r in records] == [0, 10, 20] and records[0]["strategy"] == "uncertain"
+    # Every decision the simulated annotator made, as stored answers `db-in` and `train` read.
+    stored = [json.loads(line) for line in answers.read_text().splitlines()]
+    assert len(stored) == 20 and sum(a["answer"] == "accept" for a in stored) == records[-1]["accept"]
+    assert all(a["answer"] in ("accept", "reject") and "_task_hash" in a and a["spans"] for a in stored)
     assert set(records[0]["labels"]) == {"PER", "ORG"}
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert "decisions" in result.stdout and result.stdout.count("\n") >= 4
