@@ -14,11 +14,8 @@ from .components.loaders import get_stream
 from .core import Arg, command, recipe, recipe_args
 from .errors import UserError
 from .hashing import set_hashes
-from .types import Components
+from .protocols import ControllerComponentsDict
 from .util import get_labels, log, msg, split_string
-
-#: Prodigy's name for the dict of components a recipe returns.
-ControllerComponentsDict = Components
 
 __all__ = ["Arg", "ControllerComponentsDict", "Database", "UserError", "__version__", "command", "connect", "get_labels",
            "get_stream", "log", "msg", "recipe", "recipe_args", "serve", "set_hashes", "split_string"]

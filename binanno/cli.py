@@ -39,6 +39,15 @@ def overview() -> str:
     return "\n".join(lines)
 
 
+class _Extend(argparse.Action):
+    """argparse's "extend", except that the first use replaces the default instead of adding to it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        items = getattr(namespace, self.dest)
+        setattr(namespace, self.dest, ([] if items is self.default else list(items)) + list(values))
+
+
 def build_parser(entry: Recipe) -> argparse.ArgumentParser:
     """An argument parser for one recipe, from its declared Args and its signature's defaults."""
     doc = inspect.getdoc(entry.func) or ""
@@ -60,6 +69,9 @@ def build_parser(entry: Recipe) -> argparse.ArgumentParser:
             parser.add_argument(*flags, dest=name, action="count", default=default if has_default else 0, **kwargs)
         elif arg.kind == "flag":
             parser.add_argument(*flags, dest=name, action="store_true", default=bool(default) if has_default else False, **kwargs)
+        elif arg.many:  # each use of the flag adds its items
+            parser.add_argument(*flags, dest=name, action=_Extend, type=arg.converter or str,
+                                default=default if has_default else None, **kwargs)
         else:
             parser.add_argument(*flags, dest=name, type=arg.converter or str, default=default if has_default else None, **kwargs)
         if name.endswith("_"):  # the old spelling (--json-) still works, unlisted

@@ -16,7 +16,7 @@ import traceback
 from collections import Counter, deque
 from typing import Any, Callable, Iterator
 
-from .answers import refused_answers
+from .answers import has_content, refused_answers
 from .components.db import Database
 from .errors import UserError
 from .hashing import input_key, set_hashes, settle_hashes, task_key
@@ -254,6 +254,11 @@ class Controller:
         except Exception as e:
             traceback.print_exc()
             self._fail(f"The stream failed: {type(e).__name__}: {e}")
+            return
+        if not isinstance(task, dict) or (not isinstance(task.get("text"), str) and not has_content(task)):  # type: ignore[arg-type]
+            keys = ", ".join(sorted(map(str, task))[:6]) if isinstance(task, dict) else type(task).__name__
+            self._fail(f"A task from the stream has nothing to show (no text, image, audio, html, ...; it has: {keys}): "
+                       "the recipe must add the text or the card's html")
             return
         task = settle_hashes(task)  # a label the recipe added after loading is a question of its own
         bad = bad_score(task)

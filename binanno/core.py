@@ -41,6 +41,8 @@ class Arg:
     option: str | None
     #: radicli's ``count``: ``-v -v`` gives 2
     count: bool
+    #: a list option (``list[str]``): repeating the flag adds to the list
+    many: bool = False
 
     def __init__(self, option: str | None = None, short: str | None = None, *, help: str = "", kind: str | None = None,
                  converter: Callable[[str], Any] | None = None, choices: tuple[str, ...] | None = None,
@@ -63,6 +65,7 @@ class Arg:
         if isinstance(spec, str):
             return cls(help=spec)
         help_, kind, short, converter = (tuple(spec) + (None,) * 4)[:4]
+        kind = "option" if kind == "options" else kind  # a slip some published recipes make (ner.make-gold)
         return cls(help=help_ or "", kind=kind or "positional", short=short, converter=converter)
 
     def bind(self, param: inspect.Parameter, hint: Any) -> Arg:
@@ -70,14 +73,45 @@ class Arg:
         kind = self.kind
         if not self._kind_given and kind == "option" and (hint in (bool, "bool") or isinstance(param.default, bool)):
             kind = "flag"
-        converter = self.converter or CONVERTERS.get(_unwrap(hint))
-        return Arg(self.option, self.short, help=self.help, kind=kind, converter=converter, choices=self.choices,
-                   count=self.count)
+        item = _list_item(_unwrap(hint))
+        many = self.converter is None and item is not None and kind == "option"
+        if many:  # radicli's list options: --label A,B, or --label A --label B
+            converter: Callable[[str], Any] | None = list_converter(CONVERTERS.get(item, str))
+        else:
+            converter = self.converter or CONVERTERS.get(_unwrap(hint))
+        arg = Arg(self.option, self.short, help=self.help, kind=kind, converter=converter, choices=self.choices,
+                  count=self.count)
+        arg.many = many
+        return arg
 
 
 # Annotations that convert a CLI value by themselves (radicli does the same).
 CONVERTERS: dict[Any, Callable[[str], Any]] = {int: int, float: float, Path: Path, "int": int, "float": float,
                                                "Path": Path}
+
+
+def _list_item(hint: Any) -> Any:
+    """``X`` for a ``list[X]`` / ``List[X]`` hint (``str`` when unparametrized), else None."""
+    if isinstance(hint, str):
+        for prefix in ("list[", "List["):
+            if hint.startswith(prefix):
+                return hint[len(prefix):].rstrip("]").strip() or "str"
+        return "str" if hint in ("list", "List") else None
+    if hint is list or getattr(hint, "__origin__", None) is list:
+        args = getattr(hint, "__args__", ())
+        return args[0] if args else str
+    return None
+
+
+def list_converter(item: Callable[[str], Any] = str) -> Callable[[str], list[Any]]:
+    """A CLI converter for a list option: ``"A, B"`` -> ``["A", "B"]``, each item converted (radicli's rule)."""
+    def convert(value: str) -> list[Any]:
+        value = value.strip()
+        if value.startswith("[") and value.endswith("]"):
+            value = value[1:-1]
+        return [item(part.strip().strip("'\"")) for part in value.split(",") if part.strip()]
+
+    return convert
 
 
 def _unwrap(hint: Any) -> Any:
@@ -114,6 +148,7 @@ recipe_args: dict[str, tuple[Any, ...]] = {
     "output": ("Output path or file", "option", "o", str),
     "batch_size": ("Number of examples to process at once", "option", "b", int),
     "view_id": ("Annotation interface to use", "option", "v", str),
+    "diff": ("Show the two versions as a diff (the diff interface) instead of side by side", "flag", "D", bool),
 }
 
 

@@ -25,9 +25,12 @@ def hash_record(obj: Any) -> int:
 def input_values(task: Task, keys: Iterable[str] = INPUT_KEYS) -> dict[str, Any]:
     """What is annotated: the task's input keys; for a record with none of them, what it holds in their
     place (a pattern, a question with its context). Never an answer's own fields (answer, accept, a
-    typed text), so that a question and its answer keep one key."""
+    typed text), so that a question and its answer keep one key. A record with none of those either
+    (fields a recipe builds the card from, as Prodigy's loaders allow) is its own input: every field
+    but the hashes and the answer."""
     values = {k: task[k] for k in keys if k in task}  # type: ignore[literal-required]
-    return values or {k: task[k] for k in FALLBACK_INPUT_KEYS if k in task}  # type: ignore[literal-required]
+    values = values or {k: task[k] for k in FALLBACK_INPUT_KEYS if k in task}  # type: ignore[literal-required]
+    return values or {k: v for k, v in task.items() if not k.startswith("_") and k != "answer"}
 
 
 def input_hash(task: Task) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator
 
 from binanno import Arg, get_stream, recipe, split_string
+from binanno.components.preprocess import remove_tokens  # noqa: F401 (Prodigy's prodigy.recipes.ner.remove_tokens)
 from binanno.config import resolve
 from binanno.progress import LossProgress
 from binanno.types import Components, Task

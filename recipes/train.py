@@ -17,6 +17,19 @@ EVAL = "Comma-separated datasets to evaluate on instead of a held-out split (the
 SPLIT = "Share of the answered texts held out for evaluation (default 0.2)"
 
 
+def setup_gpu(use_gpu: int) -> None:
+    """Prodigy's ``setup_gpu``: run spaCy on GPU ``use_gpu`` (0, 1, ...), or on the CPU for -1."""
+    import spacy
+
+    if use_gpu < 0:
+        spacy.require_cpu()
+        return
+    try:
+        spacy.require_gpu(use_gpu)
+    except (ValueError, ImportError) as e:  # thinc: no CUDA, or cupy not installed
+        raise UserError(f"Can't use GPU {use_gpu} ({e}): install cupy for your CUDA, or pass -1 for the CPU") from None
+
+
 def _read(ner: list[str] | None, textcat: list[str] | None, spancat: list[str] | None, eval: list[str] | None,
           eval_split: float | None, label: list[str] | None) -> tuple[Any, Any, float]:
     """Check the arguments and read the answers: (corpus, eval corpus or None, eval split)."""

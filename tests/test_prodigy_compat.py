@@ -90,3 +90,13 @@ def test_a_view_the_page_lacks_is_named(runner: prodigy_compat.Runner, tmp_path:
     result = runner.check_file(recipe, {"boxes.py": {"recipes": {"boxes": {"argv": ["boxes_ds", "{news}"]}}}})
     assert result.cls == "answer stored"
     assert result.detail.startswith("the page has no image_manual interface; ")
+
+
+@pytest.mark.slow
+def test_a_list_option_and_text_less_records_serve_and_store(runner: prodigy_compat.Runner) -> None:
+    table = {"prodigy_recipe_pairs.py": {"recipes": {"compat.pairs": {"argv": ["pairs_ds", "{dup}", "-l", "same,other", "-l", "unsure"]}}}}
+    result = runner.check_file(HERE / "prodigy_recipe_pairs.py", table)
+    assert (result.cls, result.missing) == ("answer stored", []), result
+    (answer,) = stored(result.recipes[0].db, "pairs_ds")
+    assert [o["id"] for o in answer["options"]] == ["same", "other", "unsure"]  # -l twice: one list
+    assert answer["item1"] == "Acme Robotics Inc." and "<p>ACME Robotics</p>" in answer["html"]

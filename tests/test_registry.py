@@ -115,6 +115,34 @@ def test_star_args_get_no_cli_argument() -> None:
     assert build_parser(func).parse_args(["ds"]).dataset == "ds"
 
 
+def test_radicli_list_options_split_commas_and_add_up() -> None:
+    from typing import List, Optional
+
+    @recipe("test.lists", dataset=Arg(help="Dataset"), label=Arg("--label", "-l", help="Labels"),
+            sizes=Arg("--sizes", help="Sizes"))
+    def func(dataset: str, label: Optional[List[str]] = None, sizes: list[int] = [1]) -> None:  # noqa: B006, UP006, UP045
+        """radicli's list options."""
+
+    parser = build_parser(func)
+    assert parser.parse_args(["ds"]).label is None and parser.parse_args(["ds"]).sizes == [1]
+    ns = parser.parse_args(["ds", "-l", "A, B", "--label", "C", "--sizes", "[2, 3]"])
+    assert (ns.label, ns.sizes) == (["A", "B", "C"], [2, 3])  # the default is replaced, not added to
+    with pytest.raises(UserError, match="invalid"):
+        parser.parse_args(["ds", "--sizes", "two"])
+
+
+def test_the_plural_options_kind_some_recipes_write_is_an_option() -> None:
+    assert Arg.coerce(("Labels", "options", "l", split_string)).kind == "option"
+
+
+def test_setup_gpu_says_what_to_install() -> None:
+    from binanno.recipes.train import setup_gpu
+
+    setup_gpu(-1)  # the CPU
+    with pytest.raises(UserError, match="GPU 0"):
+        setup_gpu(0)  # this machine has no CUDA: one line, not thinc's traceback
+
+
 def test_bad_kind() -> None:
     with pytest.raises(ValueError, match="Arg kind must be one of"):
         Arg(help="x", kind="switch")

@@ -195,20 +195,24 @@ READERS: dict[str, Callable[..., Iterator[tuple[int, Any]]]] = {
 }
 
 
-def validate_task(task: Any, name: str, line: int) -> Task:
-    """Check one raw record; raise InvalidInput naming ``name:line`` if it can't be a task."""
+def validate_task(task: Any, name: str, line: int, require_content: bool = True) -> Task:
+    """Check one raw record; raise InvalidInput naming ``name:line`` if it can't be a task.
+
+    Without ``require_content`` a record may hold neither text nor media: a recipe that builds
+    the card itself (its html from ``item1`` and ``item2``, say) reads such records.
+    """
     if isinstance(task, InvalidInput):
         raise task
     if not isinstance(task, dict):
         raise InvalidInput(f"expected a JSON object, got {type(task).__name__}", path=name, line=line)
     text = task.get("text")
     content = has_content(task)
-    if text is None and not content:
+    if text is None and not content and require_content:
         raise InvalidInput(f"no 'text' string in the task: every task needs one (or one of {', '.join(CONTENT_KEYS[:5])}, ...)",
                            path=name, line=line)
     if text is not None and not isinstance(text, str):
         raise InvalidInput("no 'text' string in the task: 'text' must be a string", path=name, line=line)
-    if text is not None and not text.strip() and not content:
+    if text is not None and not text.strip() and not content and require_content:
         raise InvalidInput("empty 'text': give the task some text or remove it", path=name, line=line)
     if "pattern" in task and not isinstance(task.get("label"), str):
         raise InvalidInput("a pattern needs a 'label' string: {\"label\": ..., \"pattern\": ...}", path=name, line=line)
@@ -253,6 +257,7 @@ def get_stream(
     api: Any = None,
     is_binary: bool = False,
     view_id: str | None = None,
+    require_content: bool = True,
 ) -> Iterator[Task]:
     """A lazy, validated, hashed stream of tasks from ``source``, with Prodigy's arguments.
 
@@ -262,7 +267,8 @@ def get_stream(
     ``input_key``: the field (CSV column, any case) that holds each record's input; a text field
     becomes ``text``, a media one (image, audio, video, html) keeps its name. Bad records raise a
     one-line UserError naming file and line, unless ``skip_invalid``, which skips them and counts
-    them in ``skipped``. With ``dedup`` identical tasks are yielded once; ``rehash`` replaces the
+    them in ``skipped``. A record needs text or media unless ``require_content`` is False (Prodigy's
+    loaders read any object: the recipe makes the card). With ``dedup`` identical tasks are yielded once; ``rehash`` replaces the
     hashes records carry. A missing file or dataset is reported right away; records are read as consumed.
     ``is_binary`` and ``view_id`` are Prodigy's and change nothing here; ``api`` (Prodigy's
     removed remote sources) must be None.
@@ -270,18 +276,18 @@ def get_stream(
     if api is not None:
         raise UserError(f"get_stream(api={api!r}): loading from an API is not supported: load a file, or pass an iterable of tasks")
     if not isinstance(source, (str, Path)):
-        return _stream(iter(source), "<stream>", None, input_key, rehash, dedup, skip_invalid, skipped or SkipCounter())
+        return _stream(iter(source), "<stream>", None, input_key, rehash, dedup, skip_invalid, skipped or SkipCounter(), require_content)
     if str(source).startswith(DATASET_PREFIX):
-        return _stream(read_dataset(str(source)), str(source), None, input_key, rehash, dedup, skip_invalid, skipped or SkipCounter())
+        return _stream(read_dataset(str(source)), str(source), None, input_key, rehash, dedup, skip_invalid, skipped or SkipCounter(), require_content)
     loader = loader or guess_loader(source)
     if loader in MEDIA_LOADERS:
         tasks = MEDIA_LOADERS[loader](source)
-        return _stream(tasks, str(source), None, input_key, rehash, dedup, skip_invalid, skipped or SkipCounter())
+        return _stream(tasks, str(source), None, input_key, rehash, dedup, skip_invalid, skipped or SkipCounter(), require_content)
     if loader not in READERS:
         raise UserError(f"Unknown loader '{loader}': use one of {', '.join((*LOADERS, *MEDIA_LOADERS))}")
     f = _open(source)
     name = "<stdin>" if str(source) == "-" else str(source)
-    return _stream(f, name, READERS[loader], input_key, rehash, dedup, skip_invalid, skipped or SkipCounter())
+    return _stream(f, name, READERS[loader], input_key, rehash, dedup, skip_invalid, skipped or SkipCounter(), require_content)
 
 
 def read_dataset(source: str) -> Iterator[Task]:
@@ -315,7 +321,8 @@ def _answers_as_tasks(db: Any, name: str, answer: str | None) -> Iterator[Task]:
 
 
 def _stream(source: IO[bytes] | Iterator[Any], name: str, reader: Callable[..., Iterator[tuple[int, Any]]] | None,
-            input_key: str, rehash: bool, dedup: bool, skip_invalid: bool, skipped: SkipCounter) -> Iterator[Task]:
+            input_key: str, rehash: bool, dedup: bool, skip_invalid: bool, skipped: SkipCounter,
+            require_content: bool = True) -> Iterator[Task]:
     seen: set[str] = set()
     with contextlib.ExitStack() as stack:
         if reader is None:
@@ -328,7 +335,7 @@ def _stream(source: IO[bytes] | Iterator[Any], name: str, reader: Callable[..., 
             if input_key not in ("text", *MEDIA_KEYS) and isinstance(raw, dict) and input_key in raw and "text" not in raw:
                 raw["text"] = raw.pop(input_key)  # Prodigy's input_key: the field with the text
             try:
-                task = validate_task(raw, name, line)
+                task = validate_task(raw, name, line, require_content)
             except InvalidInput as e:
                 if not skip_invalid:
                     raise
@@ -348,10 +355,11 @@ def _stream(source: IO[bytes] | Iterator[Any], name: str, reader: Callable[..., 
 
 def _loader(kind: str) -> Callable[[str | Path], Iterator[Task]]:
     def load(path: str | Path) -> Iterator[Task]:
-        return get_stream(path, loader=kind, dedup=False)
+        return get_stream(path, loader=kind, dedup=False, require_content=False)
 
     load.__name__ = load.__qualname__ = kind.upper()
-    load.__doc__ = f"Prodigy's {kind.upper()} loader: the validated, hashed tasks of a {kind.upper()} file, lazily (duplicates kept)."
+    load.__doc__ = (f"Prodigy's {kind.upper()} loader: the validated, hashed records of a {kind.upper()} file, lazily "
+                    "(duplicates kept; a record needs no text: the recipe may build the card from its fields).")
     return load
 
 

@@ -274,6 +274,63 @@ def make_raw_doc(nlp: Language, task: Task) -> Doc:
     return nlp.make_doc(task["text"])
 
 
+def resolve_labels(nlp: Language, component: str, recipe_labels: Iterable[str] | None = None) -> list[str]:
+    """Prodigy's ``resolve_labels``: the labels a recipe asks about, else the ones ``component`` predicts.
+
+    A component the pipeline doesn't have, or one without labels and none given, is a UserError.
+    """
+    if recipe_labels:
+        return list(dict.fromkeys(recipe_labels))
+    if component not in nlp.pipe_names:
+        raise UserError(f"The pipeline has no component '{component}' (it has: {', '.join(nlp.pipe_names) or 'none'}): "
+                        "pass --label or a pipeline with that component")
+    labels = list(getattr(nlp.get_pipe(component), "labels", ()) or ())
+    if not labels:
+        raise UserError(f"The component '{component}' has no labels: pass them with --label")
+    return labels
+
+
+def make_ner_suggestions(stream: Iterable[Task], nlp: Language, component: str = "ner",
+                         labels: Iterable[str] | None = None, batch_size: int = 32,
+                         show_progress_bar: bool = False) -> Iterator[Task]:
+    """Prodigy's ``make_ner_suggestions``: each task with the entities ``component`` predicts as its ``spans``.
+
+    Only entities with one of ``labels`` (all, when None) are kept; each span says its ``source``
+    (the component). The task gets ``tokens`` where it has none; where it has them, the pipeline
+    runs on those tokens so the token indices stay the task's. Lazy, in batches; hashed again.
+    """
+    wanted = set(labels) if labels else None
+    return _suggest(stream, nlp, component, batch_size,
+                    lambda doc: [e for e in doc.ents if wanted is None or e.label_ in wanted])
+
+
+def make_spancat_suggestions(stream: Iterable[Task], nlp: Language, component: str = "spancat",
+                             labels: Iterable[str] | None = None, batch_size: int = 32,
+                             show_progress_bar: bool = False) -> Iterator[Task]:
+    """Prodigy's ``make_spancat_suggestions``: the spans ``component`` predicts (its ``doc.spans`` key) as ``spans``."""
+    if component not in nlp.pipe_names:
+        raise UserError(f"The pipeline has no component '{component}' (it has: {', '.join(nlp.pipe_names) or 'none'})")
+    key = getattr(nlp.get_pipe(component), "key", "sc")
+    wanted = set(labels) if labels else None
+    return _suggest(stream, nlp, component, batch_size,
+                    lambda doc: [s for s in doc.spans.get(key, []) if wanted is None or s.label_ in wanted])
+
+
+def _suggest(stream: Iterable[Task], nlp: Language, component: str, batch_size: int,
+             predicted: Any) -> Iterator[Task]:
+    enabled = required_components(nlp, [component]) if component in nlp.pipe_names else nlp.pipe_names
+    for batch in batched(stream, batch_size):
+        docs = nlp.pipe((make_raw_doc(nlp, task) for task in batch), batch_size=batch_size,
+                        disable=[n for n in nlp.pipe_names if n not in enabled])
+        for task, doc in zip(batch, docs):
+            task = copy.deepcopy(task)
+            task.setdefault("tokens", tokens_of(doc))
+            task["spans"] = [{"start": s.start_char, "end": s.end_char, "token_start": s.start,
+                              "token_end": s.end - 1, "label": s.label_, "text": s.text,
+                              "source": component} for s in predicted(doc)]  # type: ignore[typeddict-unknown-key]
+            yield set_hashes(task, overwrite=True)
+
+
 def remove_tokens(stream: Iterable[Task]) -> Iterator[Task]:
     """Prodigy's ``remove_tokens``: each task without its ``tokens``, nor its spans' token indices."""
     for task in stream:

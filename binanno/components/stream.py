@@ -44,8 +44,10 @@ class Stream:
 
 def get_stream(source: str | Path | Iterable[Task], *args: Any, **kwargs: Any) -> Stream:
     """A :class:`Stream` of the tasks in ``source`` (a file as ``loaders.get_stream`` reads it, or an
-    iterable of tasks); the arguments are ``loaders.get_stream``'s."""
+    iterable of tasks); the arguments are ``loaders.get_stream``'s. As in Prodigy, a record needs
+    no text here: the steps applied to the stream may make the card (``require_content=True`` to check)."""
     if isinstance(source, (str, Path)):
+        kwargs.setdefault("require_content", False)
         return Stream(loaders.get_stream(source, *args, **kwargs))
     return Stream(source)
 

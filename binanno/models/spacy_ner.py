@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..components.preprocess import batched, required_components, tokens_of
 from ..errors import UserError, warn_new_labels
-from ..hashing import input_hash
+from ..hashing import input_hash, set_hashes
 from ..learning.anchor import Anchor
 from ..learning.guard import UpdateGuard
 from ..learning.refit import RefitSchedule
@@ -418,6 +418,48 @@ class SpacyNER:
             [(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in labels]
             for doc in self.nlp.pipe(texts, disable=disable, batch_size=self.settings["batch_size"])
         ]
+
+    def make_best(self, examples: Iterable[Task], width: int = 16) -> Iterator[Task]:
+        """Prodigy's ``make_best``: per answered text, the most probable analysis its answers allow.
+
+        The answers on each text are merged (a complete answer is taken as it is); of the beam's
+        analyses the most probable one that holds every accepted entity and no rejected one is
+        kept. Where none does, the best analysis with its rejected entities removed and the
+        accepted ones put in (they win an overlap). One task per text, in the order first answered.
+        """
+        from spacy.util import filter_spans
+
+        labels, merged = set(self.labels), dict[int, TextAnswers]()
+        for task in examples:
+            if task.get("answer") in ("accept", "reject") and isinstance(task.get("text"), str):
+                merged.setdefault(input_hash(task), TextAnswers(task["text"])).add(task, labels)
+        for batch in batched(list(merged.values()), self.settings["batch_size"]):
+            docs = self._docs([entry.text for entry in batch])
+            beams = iter(self._beam_parse([d for d in docs if len(d)], width, 0.0) if any(len(d) for d in docs) else [])
+            for entry, doc in zip(batch, docs):
+                if entry.complete is not None or not len(doc):
+                    keys, score = list(entry.complete or []), 1.0
+                else:
+                    keys, score = self._best_allowed(doc, next(beams), entry, labels)
+                chars = [doc.char_span(s, e, label=label) for s, e, label in keys]
+                spans = filter_spans([span for span in chars if span is not None])
+                best: Task = {"text": entry.text, "tokens": tokens_of(doc), "meta": {"score": round(score, 4)},
+                              "spans": [{"start": sp.start_char, "end": sp.end_char, "token_start": sp.start,
+                                         "token_end": sp.end - 1, "label": sp.label_} for sp in spans]}
+                yield set_hashes(best, overwrite=True)
+
+    def _best_allowed(self, doc: Doc, beam: Any, entry: TextAnswers, labels: set[str]) -> tuple[list[Key], float]:
+        """The beam's most probable analysis (character keys, our labels) that the text's answers allow."""
+        analyses = []
+        for prob, ents in sorted(self.ner.moves.get_beam_parses(beam), key=lambda p: -p[0]):
+            keys = [(doc[s:e].start_char, doc[s:e].end_char, label) for s, e, label in ents if label in labels]
+            analyses.append((keys, float(prob)))
+            if set(entry.accepted) <= set(keys) and not set(entry.rejected) & set(keys):
+                return keys, float(prob)
+        best, prob = analyses[0] if analyses else ([], 0.0)
+        accepted = list(entry.accepted)
+        kept = [k for k in best if k not in entry.rejected and not any(k[0] < a[1] and a[0] < k[1] for a in accepted)]
+        return sorted(accepted + kept), prob
 
     # Learning -------------------------------------------------------------------------
 
