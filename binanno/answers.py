@@ -17,7 +17,10 @@ MAX_TIMESTAMP = 2**53
 
 
 def has_content(task: dict[str, Any]) -> bool:
-    """Whether a task without text has something in its place to show or read (``types.CONTENT_KEYS``)."""
+    """Whether a task without text has something in its place to show or read (``types.CONTENT_KEYS``,
+    or the two versions of a ``compare`` / ``diff`` task, ``accept`` and ``reject`` as objects)."""
+    if isinstance(task.get("accept"), dict) and isinstance(task.get("reject"), dict):
+        return True
     return any(task.get(k) not in (None, "", [], {}) for k in CONTENT_KEYS)
 
 
@@ -103,10 +106,11 @@ def answer_error(task: Any) -> str | None:
     for key in ("label", "_session_id", "_view_id"):
         if key in task and not isinstance(task[key], str):
             return f"{key}: must be a string"
+    versions = isinstance(task.get("accept"), dict) and isinstance(task.get("reject"), dict)  # compare / diff
     for key, kind in (("accept", list), ("options", list), ("tokens", list), ("meta", dict)):
-        if key in task and not isinstance(task[key], kind):
+        if key in task and not isinstance(task[key], kind) and not (key == "accept" and versions):
             return f"{key}: must be a{'n object' if kind is dict else ' list'}"
-    if not all(isinstance(a, (str, int)) and not isinstance(a, bool) for a in task.get("accept", [])):
+    if not versions and not all(isinstance(a, (str, int)) and not isinstance(a, bool) for a in task.get("accept", [])):
         return "accept: must list option ids (strings or whole numbers)"
     if not all(isinstance(o, dict) and "id" in o for o in task.get("options", [])):
         return "options: each option must be an object with an id"

@@ -1,0 +1,51 @@
+"""Prodigy's `compare` and `diff` interfaces in a real headless Chromium, answers stored by the real server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import write_jsonl
+from test_browser import stored
+
+pytestmark = pytest.mark.browser
+
+
+def test_compare_shows_both_versions_and_the_pick_is_stored(browser: Any, start_server: Any, tmp_path: Path) -> None:
+    rows = [{"id": i, "input": {"text": f"Translate sentence {i}"}, "accept": {"text": f"system {i}"},
+             "reject": {"html": f"<b>baseline {i}</b><script>window.pwned = 1</script>"},
+             "mapping": {"A": "accept", "B": "reject"}} for i in range(2)]
+    server = start_server("mark", "ab", str(write_jsonl(tmp_path / "ab.jsonl", rows)), "--view-id", "compare")
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_selector(".compare-version.accept")
+    assert page.inner_text(".compare-input") == "Translate sentence 0"
+    assert "system 0" in page.inner_text(".compare-version.accept")
+    assert page.inner_text(".compare-version.reject b") == "baseline 0" and page.evaluate("window.pwned") is None
+    page.keyboard.press("a")
+    page.wait_for_function("window.binanno.current && window.binanno.current.id === 1")
+    page.keyboard.press("x")
+    page.keyboard.press("Control+s")
+    page.wait_for_function("window.binanno.outbox.length === 0")
+    answers = sorted(stored(server.db, "ab"), key=lambda a: a["id"])
+    assert [(a["answer"], a["accept"]["text"], a["mapping"]["A"]) for a in answers] == [
+        ("accept", "system 0", "accept"), ("reject", "system 1", "accept")]
+    page.close()
+
+
+def test_diff_marks_removed_and_added_words(browser: Any, start_server: Any, tmp_path: Path) -> None:
+    rows = [{"reject": {"text": "The cat sat on the mat."}, "accept": {"text": "The black cat sat on a mat."}}]
+    server = start_server("mark", "fixes", str(write_jsonl(tmp_path / "fixes.jsonl", rows)), "--view-id", "diff")
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_selector(".diff-text")
+    assert page.inner_text(".diff-text") == "The black cat sat on thea mat."
+    assert [e.inner_text() for e in page.query_selector_all(".diff-del")] == ["the"]
+    assert [e.inner_text() for e in page.query_selector_all(".diff-ins")] == ["black ", "a"]
+    page.keyboard.press("a")
+    page.keyboard.press("Control+s")
+    page.wait_for_function("window.binanno.outbox.length === 0")
+    (answer,) = stored(server.db, "fixes")
+    assert answer["answer"] == "accept" and answer["accept"]["text"] == "The black cat sat on a mat."
+    page.close()
