@@ -310,3 +310,17 @@ def test_text_less_records_load_through_prodigys_loaders(tmp_path: Path) -> None
     assert len(list(stream_of(str(source)))) == 2
     with pytest.raises(prodigy.UserError, match="pairs.jsonl:1"):
         list(get_stream(source))  # the built-in recipes' loader still wants text
+
+
+def test_infer_exclusive_reads_the_textcat_factory() -> None:
+    from binanno.models.textcat import infer_exclusive
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("textcat", name="single")
+    nlp.add_pipe("textcat_multilabel", name="multi")
+    nlp.add_pipe("sentencizer")
+    assert infer_exclusive(nlp, "single") is True and infer_exclusive(nlp, "multi") is False
+    with pytest.raises(prodigy.UserError, match="not a text classifier"):
+        infer_exclusive(nlp, "sentencizer")
+    with pytest.raises(prodigy.UserError, match="no component 'textcat'"):
+        infer_exclusive(nlp)

@@ -6,8 +6,8 @@ text and label, and learns from answers with ``update(answers)``.
 
 from __future__ import annotations
 
-from .textcat_spacy import SpacyTextcat
+from .textcat_spacy import SpacyTextcat, infer_exclusive
 
 TextClassifier = SpacyTextcat
 
-__all__ = ["TextClassifier"]
+__all__ = ["TextClassifier", "infer_exclusive"]

@@ -226,6 +226,17 @@ def masked_loss(textcat: Any) -> Any:
     return get_loss
 
 
+def infer_exclusive(nlp: Language, component: str = "textcat") -> bool:
+    """Prodigy's ``infer_exclusive``: whether ``component`` holds mutually exclusive labels (spaCy's
+    ``textcat`` factory, one label per text) rather than independent ones (``textcat_multilabel``)."""
+    if component not in nlp.component_names:
+        raise UserError(f"The pipeline has no component '{component}' (it has: {', '.join(nlp.component_names) or 'none'})")
+    factory = nlp.get_pipe_meta(component).factory
+    if factory not in FACTORIES:
+        raise UserError(f"'{component}' is a '{factory}' component, not a text classifier ({' or '.join(FACTORIES)})")
+    return factory == "textcat"
+
+
 def ensure_textcat(nlp: Language, labels: list[str], exclusive: bool, architecture: str, spec: str) -> str:
     """The name of ``nlp``'s text classifier with ``labels`` added (the exclusive kind when asked),
     or of a new one when it has none."""
