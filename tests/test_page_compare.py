@@ -49,3 +49,23 @@ def test_diff_marks_removed_and_added_words(browser: Any, start_server: Any, tmp
     (answer,) = stored(server.db, "fixes")
     assert answer["answer"] == "accept" and answer["accept"]["text"] == "The black cat sat on a mat."
     page.close()
+
+
+def test_spans_shows_overlapping_spans_read_only(browser: Any, start_server: Any, tmp_path: Path) -> None:
+    text = "Tim Cook visited London."
+    rows = [{"text": text, "spans": [{"start": 0, "end": 8, "label": "PERSON_GOLD"}, {"start": 0, "end": 3, "label": "PERSON_PRED"},
+                                     {"start": 17, "end": 23, "label": "GPE_GOLD"}]}]
+    server = start_server("mark", "errors", str(write_jsonl(tmp_path / "errors.jsonl", rows)), "--view-id", "spans")
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_selector(".tok")
+    labels = [e.get_attribute("data-label") for e in page.query_selector_all(".span-tag")]
+    assert sorted(labels) == ["GPE_GOLD", "PERSON_GOLD", "PERSON_PRED"]  # the overlapping pair is drawn too
+    assert page.is_hidden(".label-bar")
+    page.click(".tok >> nth=4")  # a click selects nothing: read-only
+    page.keyboard.press("x")
+    page.keyboard.press("Control+s")
+    page.wait_for_function("window.binanno.outbox.length === 0")
+    (answer,) = stored(server.db, "errors")
+    assert answer["answer"] == "reject" and len(answer["spans"]) == 3
+    page.close()

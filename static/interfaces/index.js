@@ -11,8 +11,9 @@ import image from "./image.js";
 import ner from "./ner.js";
 import ner_manual from "./ner_manual.js";
 import review from "./review.js";
+import spans from "./spans.js";
 import spans_manual from "./spans_manual.js";
 import text from "./text.js";
 import text_input from "./text_input.js";
 
-export const VIEWS = { ner, binary, classification, text, ner_manual, spans_manual, choice, html, blocks, review, text_input, image, audio, compare, diff };
+export const VIEWS = { ner, binary, classification, text, ner_manual, spans_manual, choice, html, blocks, review, text_input, image, audio, compare, diff, spans };
