@@ -175,6 +175,7 @@ def ner_step(nlp: Language, ner_name: str, examples: list[Example], sgd: Any, dr
             nlp.update(full, sgd=sgd, drop=drop, losses=losses, exclude=exclude)
         if partial:
             ner: Any = nlp.get_pipe(ner_name)
+            losses.setdefault(ner_name, 0.0)  # update_beam adds to it without creating it
             ner.update_beam(partial, beam_width=beam_width, drop=drop, sgd=sgd, losses=losses)
     else:
         nlp.update(examples, sgd=sgd, drop=drop, losses=losses, exclude=exclude)
