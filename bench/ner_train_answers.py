@@ -6,7 +6,9 @@
 
 Each answers file is trained on with each variant of `trainer.train_pipeline` (the NER update, and
 silver "O" from the base model on yes/no-answered texts) from the same base model, and scored on the
-data set's test split as `ner.simulate --train-at` scores it. ``--first N`` trains on the first N
+data set's test split as `ner.simulate --train-at` scores it. A variant is the NER update (greedy,
+beam), then ``+silver`` (the base model's "O" tokens on yes/no-answered texts) and ``+complete``
+(only the complete answers). ``--first N`` trains on the first N
 stored answers only (the answers in the order they were given; 0: all). Prints one row per file and
 prefix, one F1 column per variant.
 """
@@ -55,15 +57,18 @@ def main() -> None:
         answers = [json.loads(line) for line in Path(path).read_text(encoding="utf8").splitlines()]
         for first in (int(n) for n in args.first.split(",")):
             part = answers[:first] if first else answers
-            corpus = Corpus(set(model_labels))
-            corpus.add("ner", part)
             cells = []
             for variant in variants:
-                update, _, silver = variant.partition("+")
+                update, *extras = variant.split("+")
+                silver = "silver" in extras
+                # "+complete": only the complete answers (manual, corrected, verified), the yes/no ones left out
+                kept = [a for a in part if a.get("_complete")] if "complete" in extras else part
+                corpus = Corpus(set(model_labels))
+                corpus.add("ner", kept)
                 start = time.perf_counter()
                 with tempfile.TemporaryDirectory(prefix="binanno-bench-") as tmp:
                     train_pipeline(corpus, tmp, base_model=args.model, eval_split=0.0, seed=args.seed,
-                                   ner_update=update, silver=bool(silver))
+                                   ner_update=update, silver=silver)
                     scores = ner_scores(ents, SpacyNER.load(tmp, model_labels).predict(texts), model_labels)
                 cells.append(f"{scores['f']:.3f} ({time.perf_counter() - start:>3.0f})")
             complete = sum(1 for a in part if a.get("_complete") and a.get("answer") == "accept")
