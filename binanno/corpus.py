@@ -182,10 +182,12 @@ class Corpus:
                 labels.update(g.cats)
         return sorted(labels)
 
-    def doc(self, nlp: Language, key: str, unknown: Iterable[tuple[int, int]] = ()) -> Doc:
+    def doc(self, nlp: Language, key: str, unknown: Iterable[tuple[int, int]] = (),
+            outside: Iterable[tuple[int, int]] = ()) -> Doc:
         """The reference Doc for one input: entities, rejected spans, categories and spans set.
 
-        ``unknown`` character ranges are left missing (not "O") in a complete NER annotation.
+        ``unknown`` character ranges are left missing (not "O") in a complete NER annotation;
+        ``outside`` ranges are "O" in a yes/no-answered one, where no answer covers them.
         """
         from spacy.tokens import Doc
         from spacy.util import filter_spans
@@ -206,10 +208,14 @@ class Corpus:
                 doc.set_ents(ents, missing=missing, default="outside")
             else:
                 ents = filter_spans(self._spans(doc, list(g.ner_accepted))[0])
-                doc.set_ents(ents, default="missing")
                 accepted = {(s.start_char, s.end_char, s.label_) for s in ents}
-                doc.spans[NEG_KEY] = [s for s in self._spans(doc, list(g.ner_rejected))[0]
-                                      if (s.start_char, s.end_char, s.label_) not in accepted]
+                negs = [s for s in self._spans(doc, list(g.ner_rejected))[0]
+                        if (s.start_char, s.end_char, s.label_) not in accepted]
+                answered = {i for s in [*ents, *negs] for i in range(s.start, s.end)}
+                silver = [s for s in (doc.char_span(a, b) for a, b in outside)
+                          if s is not None and not answered.intersection(range(s.start, s.end))]
+                doc.set_ents(ents, outside=silver, default="missing")
+                doc.spans[NEG_KEY] = negs
         if g.cats:
             doc.cats = dict(g.cats)
         if g.spans is not None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from .corpus import NEG_KEY, Corpus, held_out
 from .errors import UserError
-from .trainer import foreign_entities, load_pipeline
+from .trainer import base_says, load_pipeline
 
 
 def build_config(components: list[str], lang: str, base_model: str | None = None) -> Any:
@@ -70,7 +70,7 @@ def data_to_spacy(
     paths = {"train": out / "train.spacy", "dev": out / "dev.spacy", "config": out / "config.cfg"}
     # A base model's NER keeps the labels nobody answered about: their entities stay missing.
     base_ner = "ner" in components and "ner" in nlp.pipe_names
-    unknown = {**foreign_entities(nlp, corpus, train_keys), **foreign_entities(nlp, dev, dev_keys)} if base_ner else {}
+    unknown = {**base_says(nlp, corpus, train_keys, False)[0], **base_says(nlp, dev, dev_keys, False)[0]} if base_ner else {}
     DocBin(docs=[corpus.doc(nlp, k, unknown.get(k, ())) for k in train_keys], store_user_data=False).to_disk(paths["train"])
     DocBin(docs=[dev.doc(nlp, k, unknown.get(k, ())) for k in dev_keys], store_user_data=False).to_disk(paths["dev"])
     build_config(components, nlp.lang or lang, base_model).to_disk(paths["config"])

@@ -24,14 +24,18 @@ from typing import TYPE_CHECKING, Any
 
 from .components.preprocess import required_components
 from .corpus import NEG_KEY, SPANS_KEY, Corpus, held_out
+from .errors import UserError
 from .metrics import prf
 from .models.pipelines import load_spacy
+from .models.spacy_ner import DEFAULTS as NER_DEFAULTS
+from .models.spacy_ner import ner_step
 
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.training import Example
 
 COUNTS = ("tp", "fp", "fn")
+BEAM_WIDTH = NER_DEFAULTS["update_beam_width"]  # analyses the beam update keeps per text, as in the loop
 
 
 def load_pipeline(base_model: str | None, lang: str = "en") -> Language:
@@ -58,25 +62,43 @@ def add_components(nlp: Language, corpus: Corpus) -> list[str]:
 
 
 def examples(nlp: Language, corpus: Corpus, keys: list[str], component: str,
-             unknown: dict[str, list[tuple[int, int]]] | None = None) -> list[Example]:
+             unknown: dict[str, list[tuple[int, int]]] | None = None,
+             outside: dict[str, list[tuple[int, int]]] | None = None) -> list[Example]:
     """Training Examples for ``component`` from the inputs in ``keys`` that have answers for it
-    (``unknown``: character ranges per input to leave missing, see ``foreign_entities``)."""
+    (``unknown``, ``outside``: character ranges per input to leave missing or train as "O", see ``base_says``)."""
     from spacy.training import Example
 
-    wanted, unknown = set(corpus.keys(component)), unknown or {}
-    return [Example(nlp.make_doc(corpus.gold[k].text), corpus.doc(nlp, k, unknown.get(k, ()))) for k in keys if k in wanted]
+    wanted, unknown, outside = set(corpus.keys(component)), unknown or {}, outside or {}
+    return [Example(nlp.make_doc(corpus.gold[k].text), corpus.doc(nlp, k, unknown.get(k, ()), outside.get(k, ())))
+            for k in keys if k in wanted]
 
 
-def foreign_entities(nlp: Language, corpus: Corpus, keys: list[str]) -> dict[str, list[tuple[int, int]]]:
-    """Entities a base model's NER finds with labels nobody answered about, per complete input.
+Ranges = dict[str, list[tuple[int, int]]]
 
-    A complete answer on PERSON and ORG says nothing about the GPE a pretrained NER knows:
-    training those tokens as "O" would teach it to forget GPE, so they are left missing.
+
+def base_says(nlp: Language, corpus: Corpus, keys: list[str], silver: bool) -> tuple[Ranges, Ranges]:
+    """What a base model's NER predicts on the inputs ``keys`` before training: (foreign, outside).
+
+    foreign: per complete input, the entities with labels nobody answered about. A complete answer
+    on PERSON and ORG says nothing about the GPE a pretrained NER knows: training those tokens as
+    "O" would teach it to forget GPE, so they are left missing.
+
+    outside (with ``silver``): per yes/no-answered input, the tokens the base model predicted
+    outside any entity that don't look like a name (``silver_outside``), trained as "O" as the
+    loop does; without them the answers' unknown tokens give no signal at all.
     """
+    from .models.spacy_ner import silver_outside
+
     labels = set(corpus.label_set("ner"))
-    complete = [k for k in keys if corpus.gold[k].ner_complete is not None]
-    docs = nlp.pipe(corpus.gold[k].text for k in complete)
-    return {k: [(e.start_char, e.end_char) for e in doc.ents if e.label_ not in labels] for k, doc in zip(complete, docs)}
+    wanted = [k for k in keys if corpus.gold[k].has("ner") and (silver or corpus.gold[k].ner_complete is not None)]
+    foreign: Ranges = {}
+    outside: Ranges = {}
+    for k, doc in zip(wanted, nlp.pipe(corpus.gold[k].text for k in wanted)):
+        if corpus.gold[k].ner_complete is not None:
+            foreign[k] = [(e.start_char, e.end_char) for e in doc.ents if e.label_ not in labels]
+        else:
+            outside[k] = [(doc[i].idx, doc[i].idx + len(doc[i])) for i in silver_outside(doc)]
+    return foreign, outside
 
 
 def train_pipeline(
@@ -90,8 +112,16 @@ def train_pipeline(
     seed: int = 0,
     dropout: float = 0.2,
     batch_size: int = 8,
+    ner_update: str | None = None,
+    silver: bool | None = None,
 ) -> dict[str, Any]:
     """Train every component ``corpus`` has answers for, evaluate, save to ``output``.
+
+    The NER trains with spaCy's own (greedy) update by default. ``ner_update="beam"`` trains the
+    yes/no-answered texts with the loop's beam objective (``binanno.models.spacy_ner.ner_step``) and
+    ``silver`` adds the base model's silver "O" on them, as the loop does; on three seeds of simulated
+    answers neither beat the default (bench/README.md, "binanno train on the loop's answers"), so
+    they stay options for the benchmark.
 
     Held out: ``eval_corpus`` if given (its texts are not trained on), else ``eval_split`` of
     the inputs. Returns
@@ -104,10 +134,15 @@ def train_pipeline(
     nlp = load_pipeline(base_model, lang)
     train_keys, eval_keys, scored_on = held_out(corpus, eval_corpus, eval_split, seed)
     names = corpus.components()
+    pretrained = "ner" in names and "ner" in nlp.pipe_names
+    ner_update = ner_update or "greedy"
+    if ner_update not in ("beam", "greedy"):
+        raise UserError(f"ner_update must be 'beam' or 'greedy', not {ner_update!r}")
+    silver = bool(silver) and pretrained
     # Before anything new joins the pipeline: what the base model's own NER finds.
-    unknown = foreign_entities(nlp, corpus, train_keys) if "ner" in names and "ner" in nlp.pipe_names else {}
+    unknown, outside = base_says(nlp, corpus, train_keys, silver) if pretrained else ({}, {})
     new = add_components(nlp, corpus)
-    data = {name: examples(nlp, corpus, train_keys, name, unknown if name == "ner" else None) for name in names}
+    data = {name: examples(nlp, corpus, train_keys, name, *((unknown, outside) if name == "ner" else ())) for name in names}
     for name in new:
         nlp.get_pipe(name).initialize(lambda name=name: data[name] or examples(nlp, corpus, list(corpus.gold), name), nlp=nlp)  # type: ignore[attr-defined]
     optimizer = nlp.create_optimizer()
@@ -120,7 +155,11 @@ def train_pipeline(
             exclude = [n for n in nlp.pipe_names if n not in required_components(nlp, [name])]
             rng.shuffle(data[name])
             for i in range(0, len(data[name]), batch_size):
-                nlp.update(data[name][i : i + batch_size], sgd=optimizer, drop=dropout, losses=epoch, exclude=exclude)
+                batch = data[name][i : i + batch_size]
+                if name == "ner":
+                    ner_step(nlp, name, batch, optimizer, dropout, epoch, exclude, BEAM_WIDTH if ner_update == "beam" else 0)
+                else:
+                    nlp.update(batch, sgd=optimizer, drop=dropout, losses=epoch, exclude=exclude)
         losses.append(epoch)
     if output is not None:
         nlp.to_disk(output)

