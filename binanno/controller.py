@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 
 from .answers import has_content, refused_answers
 from .components.db import Database
-from .errors import UserError
+from .errors import UserError, did_you_mean
 from .hashing import input_key, set_hashes, settle_hashes, task_key
 from .routing import Router, per_task
 from .types import Components, Task
@@ -37,6 +37,25 @@ class AnswerError(UserError):
     def __init__(self, message: str, refused: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.refused: list[dict[str, Any]] = refused or []
+
+
+# Components Prodigy documents that binanno does not run (the recipe still starts without them).
+NOT_RUN = {"event_hooks": "custom events from the page (window.prodigy.event) will fail",
+           "db": "answers go to binanno's database (--db / BINANNO_DB)",
+           "get_session_id": "sessions are named by ?session= in the page's address",
+           "task_router": "questions are routed by feed_overlap / annotations_per_task"}
+
+
+def component_warnings(components: Components) -> list[str]:
+    """One line per component the recipe returned that binanno ignores: Prodigy's it doesn't run, and misspellings."""
+    known = list(Components.__annotations__)
+    out = []
+    for name in components:
+        if name in NOT_RUN:
+            out.append(f"The recipe returned '{name}', which binanno does not run: {NOT_RUN[name]}")
+        elif name not in known:
+            out.append(f"The recipe returned an unknown component '{name}', which is ignored. {did_you_mean(name, known)}")
+    return out
 
 
 def bad_score(task: Task) -> str | None:
@@ -62,6 +81,8 @@ class Controller:
     def __init__(self, components: Components, db: Database, settings: dict[str, Any]) -> None:
         if "stream" not in components:
             raise UserError("The recipe returned no 'stream': a recipe that serves questions must return one")
+        for warning in component_warnings(components):
+            print(f"⚠ {warning}", file=sys.stderr)
         self.components = components
         self.settings = settings
         self.db = db

@@ -232,3 +232,12 @@ def test_a_task_with_nothing_to_show_stops_the_stream_with_its_keys(db: Database
     # Prodigy's loaders read records without text; a recipe that never adds the card's text or html is told so.
     with pytest.raises(UserError, match=r"nothing to show .*it has: item1, item2\)"):
         make(db, [{"item1": "Acme Inc.", "item2": "ACME"}])
+
+
+def test_components_binanno_ignores_are_named_at_start(db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    ctrl = make(db, texts(3), on_exi=lambda c: None, event_hooks={"check": lambda c, **kw: None})
+    err = capsys.readouterr().err
+    assert "unknown component 'on_exi', which is ignored. Did you mean: on_exit" in err
+    assert "'event_hooks', which binanno does not run: custom events" in err
+    assert len(ctrl.get_questions(None)) == 3  # the recipe still serves
+    ctrl.close()

@@ -324,3 +324,10 @@ def test_infer_exclusive_reads_the_textcat_factory() -> None:
         infer_exclusive(nlp, "sentencizer")
     with pytest.raises(prodigy.UserError, match="no component 'textcat'"):
         infer_exclusive(nlp)
+
+
+def test_source_is_dataset() -> None:
+    from binanno.components.stream import _source_is_dataset
+
+    assert _source_is_dataset("dataset:news:accept") and not _source_is_dataset("news.jsonl")
+    assert not _source_is_dataset([{"text": "a"}])

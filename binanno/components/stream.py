@@ -42,6 +42,11 @@ class Stream:
         return self
 
 
+def _source_is_dataset(source: Any) -> bool:
+    """Whether ``source`` names a dataset's answers (``dataset:NAME``), as Prodigy's recipes check it."""
+    return isinstance(source, str) and source.startswith(loaders.DATASET_PREFIX)
+
+
 def get_stream(source: str | Path | Iterable[Task], *args: Any, **kwargs: Any) -> Stream:
     """A :class:`Stream` of the tasks in ``source`` (a file as ``loaders.get_stream`` reads it, or an
     iterable of tasks); the arguments are ``loaders.get_stream``'s. As in Prodigy, a record needs
