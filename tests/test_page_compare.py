@@ -62,6 +62,7 @@ def test_spans_shows_overlapping_spans_read_only(browser: Any, start_server: Any
     labels = [e.get_attribute("data-label") for e in page.query_selector_all(".span-tag")]
     assert sorted(labels) == ["GPE_GOLD", "PERSON_GOLD", "PERSON_PRED"]  # the overlapping pair is drawn too
     assert page.is_hidden(".label-bar")
+    assert page.get_attribute(".span-tag >> nth=0", "title") is None  # no "click to remove" on a read-only view
     page.click(".tok >> nth=4")  # a click selects nothing: read-only
     page.keyboard.press("x")
     page.keyboard.press("Control+s")

@@ -142,7 +142,7 @@ export function manualView({ overlap }) {
               tag.dataset.span = String(index);
               tag.dataset.label = spans[index].label || "";
               tag.style.setProperty("--span-color", color(index));
-              tag.title = "Click to remove this span";
+              if (!ctx.readonly) tag.title = "Click to remove this span";
               box.append(tag);
             }
             const between = document.createElement("span");
@@ -165,7 +165,7 @@ export function manualView({ overlap }) {
             mark.dataset.span = String(index);
             mark.dataset.label = span.label || "";
             mark.style.setProperty("--span-color", color(index));
-            mark.title = "Click to remove this span";
+            if (!ctx.readonly) mark.title = "Click to remove this span";
             for (let j = span.token_start; j <= span.token_end; j++) {
               const el = tokenEl(j);
               el.classList.add("in-span");
