@@ -8,7 +8,7 @@ Each answers file is trained on with each variant of `trainer.train_pipeline` (t
 silver "O" from the base model on yes/no-answered texts) from the same base model, and scored on the
 data set's test split as `ner.simulate --train-at` scores it. A variant is the NER update (greedy,
 beam), then ``+silver`` (the base model's "O" tokens on yes/no-answered texts) and ``+complete``
-(only the complete answers). ``--first N`` trains on the first N
+(only the complete answers), ``+eN`` (N epochs). ``--first N`` trains on the first N
 stored answers only (the answers in the order they were given; 0: all). Prints one row per file and
 prefix, one F1 column per variant.
 """
@@ -61,6 +61,9 @@ def main() -> None:
             for variant in variants:
                 update, *extras = variant.split("+")
                 silver = "silver" in extras
+                # "+eN": N epochs instead of train_pipeline's default
+                n_iter = [int(e[1:]) for e in extras if e[:1] == "e" and e[1:].isdigit()]
+                epochs = {"n_iter": n_iter[-1]} if n_iter else {}
                 # "+complete": only the complete answers (manual, corrected, verified), the yes/no ones left out
                 kept = [a for a in part if a.get("_complete")] if "complete" in extras else part
                 corpus = Corpus(set(model_labels))
@@ -68,7 +71,7 @@ def main() -> None:
                 start = time.perf_counter()
                 with tempfile.TemporaryDirectory(prefix="binanno-bench-") as tmp:
                     train_pipeline(corpus, tmp, base_model=args.model, eval_split=0.0, seed=args.seed,
-                                   ner_update=update, silver=silver)
+                                   ner_update=update, silver=silver, **epochs)
                     scores = ner_scores(ents, SpacyNER.load(tmp, model_labels).predict(texts), model_labels)
                 cells.append(f"{scores['f']:.3f} ({time.perf_counter() - start:>3.0f})")
             complete = sum(1 for a in part if a.get("_complete") and a.get("answer") == "accept")
