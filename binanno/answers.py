@@ -16,10 +16,15 @@ INT64 = 2**63
 MAX_TIMESTAMP = 2**53
 
 
+def has_versions(task: dict[str, Any]) -> bool:
+    """Whether the task is a ``compare`` / ``diff`` one: its ``accept`` and ``reject`` are the two versions (objects)."""
+    return isinstance(task.get("accept"), dict) and isinstance(task.get("reject"), dict)
+
+
 def has_content(task: dict[str, Any]) -> bool:
     """Whether a task without text has something in its place to show or read (``types.CONTENT_KEYS``,
-    or the two versions of a ``compare`` / ``diff`` task, ``accept`` and ``reject`` as objects)."""
-    if isinstance(task.get("accept"), dict) and isinstance(task.get("reject"), dict):
+    or the two versions of a ``compare`` / ``diff`` task)."""
+    if has_versions(task):
         return True
     return any(task.get(k) not in (None, "", [], {}) for k in CONTENT_KEYS)
 
@@ -106,7 +111,7 @@ def answer_error(task: Any) -> str | None:
     for key in ("label", "_session_id", "_view_id"):
         if key in task and not isinstance(task[key], str):
             return f"{key}: must be a string"
-    versions = isinstance(task.get("accept"), dict) and isinstance(task.get("reject"), dict)  # compare / diff
+    versions = has_versions(task)
     for key, kind in (("accept", list), ("options", list), ("tokens", list), ("meta", dict)):
         if key in task and not isinstance(task[key], kind) and not (key == "accept" and versions):
             return f"{key}: must be a{'n object' if kind is dict else ' list'}"

@@ -210,7 +210,7 @@ def pre_annotate(ner: Any, stream: Iterable[Task], batch_size: int = 32) -> Iter
     ``ner`` is a loaded NER backend (its ``predict`` and spaCy ``nlp``). The question is a
     ``correct`` card: an accepted answer is a complete annotation.
     """
-    from binanno.components.preprocess import batched, tokens_of
+    from binanno.components.preprocess import batched, span_of, tokens_of
     from binanno.models.patterns import question_base
 
     tokenizer: Any = ner.nlp.tokenizer
@@ -221,8 +221,7 @@ def pre_annotate(ner: Any, stream: Iterable[Task], batch_size: int = 32) -> Iter
             for start, end, label in ents:
                 span = doc.char_span(start, end, alignment_mode="expand")
                 if span is not None:
-                    spans.append({"start": span.start_char, "end": span.end_char, "token_start": span.start,
-                                  "token_end": span.end - 1, "label": label})
+                    spans.append(span_of(span, label))
             question: dict[str, Any] = {**question_base(task), "tokens": tokens_of(doc), "spans": spans,
                                         "_question": "correct", "_complete": True}
             yield 1.0, set_hashes(question, overwrite=True)  # type: ignore[arg-type]

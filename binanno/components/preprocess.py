@@ -70,6 +70,12 @@ def tokens_of(doc: Doc | Any) -> list[dict[str, Any]]:
     ]
 
 
+def span_of(span: Any, label: str | None = None) -> Span:
+    """A spaCy Span as a task's span: character and (inclusive) token offsets, and its label (or ``label``)."""
+    return {"start": span.start_char, "end": span.end_char, "token_start": span.start, "token_end": span.end - 1,
+            "label": label if label is not None else span.label_}
+
+
 def _sentence_docs(nlp: Language, texts: list[str], batch_size: int) -> Iterator[Doc]:
     keep = sentence_components(nlp)
     # nlp.pipe(disable=...) leaves the shared pipeline untouched; select_pipes would not,
@@ -281,10 +287,7 @@ def resolve_labels(nlp: Language, component: str, recipe_labels: Iterable[str] |
     """
     if recipe_labels:
         return list(dict.fromkeys(recipe_labels))
-    if component not in nlp.pipe_names:
-        raise UserError(f"The pipeline has no component '{component}' (it has: {', '.join(nlp.pipe_names) or 'none'}): "
-                        "pass --label or a pipeline with that component")
-    labels = list(getattr(nlp.get_pipe(component), "labels", ()) or ())
+    labels = list(getattr(_component(nlp, component, "pass --label or a pipeline with that component"), "labels", ()) or ())
     if not labels:
         raise UserError(f"The component '{component}' has no labels: pass them with --label")
     return labels
@@ -308,12 +311,18 @@ def make_spancat_suggestions(stream: Iterable[Task], nlp: Language, component: s
                              labels: Iterable[str] | None = None, batch_size: int = 32,
                              show_progress_bar: bool = False) -> Iterator[Task]:
     """Prodigy's ``make_spancat_suggestions``: the spans ``component`` predicts (its ``doc.spans`` key) as ``spans``."""
-    if component not in nlp.pipe_names:
-        raise UserError(f"The pipeline has no component '{component}' (it has: {', '.join(nlp.pipe_names) or 'none'})")
-    key = getattr(nlp.get_pipe(component), "key", "sc")
+    key = getattr(_component(nlp, component), "key", "sc")
     wanted = set(labels) if labels else None
     return _suggest(stream, nlp, component, batch_size,
                     lambda doc: [s for s in doc.spans.get(key, []) if wanted is None or s.label_ in wanted])
+
+
+def _component(nlp: Language, component: str, hint: str = "") -> Any:
+    """The pipeline's component ``component``, or a UserError naming the ones it has."""
+    if component not in nlp.pipe_names:
+        raise UserError(f"The pipeline has no component '{component}' (it has: {', '.join(nlp.pipe_names) or 'none'})"
+                        + (f": {hint}" if hint else ""))
+    return nlp.get_pipe(component)
 
 
 def _suggest(stream: Iterable[Task], nlp: Language, component: str, batch_size: int,
@@ -325,9 +334,8 @@ def _suggest(stream: Iterable[Task], nlp: Language, component: str, batch_size: 
         for task, doc in zip(batch, docs):
             task = copy.deepcopy(task)
             task.setdefault("tokens", tokens_of(doc))
-            task["spans"] = [{"start": s.start_char, "end": s.end_char, "token_start": s.start,
-                              "token_end": s.end - 1, "label": s.label_, "text": s.text,
-                              "source": component} for s in predicted(doc)]  # type: ignore[typeddict-unknown-key]
+            task["spans"] = [{**span_of(s), "text": s.text, "source": component}  # type: ignore[typeddict-unknown-key]
+                             for s in predicted(doc)]
             yield set_hashes(task, overwrite=True)
 
 

@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from ..components.preprocess import batched, required_components, tokens_of
+from ..components.preprocess import batched, required_components, span_of, tokens_of
 from ..errors import UserError, warn_new_labels
 from ..hashing import input_hash, set_hashes
 from ..learning.anchor import Anchor
@@ -475,8 +475,7 @@ class SpacyNER:
                 chars = [doc.char_span(s, e, label=label) for s, e, label in keys]
                 spans = filter_spans([span for span in chars if span is not None])
                 best: Task = {"text": entry.text, "tokens": tokens_of(doc), "meta": {"score": round(score, 4)},
-                              "spans": [{"start": sp.start_char, "end": sp.end_char, "token_start": sp.start,
-                                         "token_end": sp.end - 1, "label": sp.label_} for sp in spans]}
+                              "spans": [span_of(sp) for sp in spans]}
                 yield set_hashes(best, overwrite=True)
 
     def _best_allowed(self, doc: Doc, beam: Any, entry: TextAnswers, labels: set[str]) -> tuple[list[Key], float]:
