@@ -121,3 +121,23 @@ def test_bad_arguments_are_one_line_errors(args: list[str], message: str, home: 
     result = run_cli("textcat.teach", "ds", args[0], str(source), *args[1:], "--db", str(tmp_path / "x.db"), home=home)
     assert result.returncode == 1 and message in result.stderr
     assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_patterns_propose_only_until_the_label_has_both_answers(tmp_path: Path) -> None:
+    from binanno.components.sorters import is_pattern, pool_sort, uncertainty
+    from recipes.textcat import LabelPatterns
+
+    patterns = write_jsonl(tmp_path / "patterns.jsonl", [{"label": "SPAM", "pattern": [{"LOWER": "free"}]}])
+    proposer = LabelPatterns(str(patterns), ["SPAM"])
+    stream = [{"text": t} for t in SPAM + MORE_SPAM + HAM]
+    first = [q for _, q in proposer(stream[:4])]
+    assert first and all(is_pattern(q) for q in first)
+    proposer.update([{**first[0], "answer": "accept"}])  # one class: still cold, still proposing
+    assert [q for _, q in proposer(stream[4:8])]
+    proposer.update([{**first[1], "answer": "reject"}])  # both: the model can be fitted now
+    assert list(proposer(stream)) == []
+    # What it handed out no longer jumps the queue: a sorter given it back ranks it by its score.
+    assert not any(is_pattern(q) for q in first)
+    sorter = pool_sort(iter([(0.5, {"text": "model question", "_task_hash": 1})]), uncertainty)
+    sorter.give_back([{**first[2], "meta": {**first[2]["meta"], "score": 0.01}}])
+    assert next(sorter)["text"] == "model question"
