@@ -50,6 +50,7 @@ def minilm() -> str:
 
 
 BACKENDS = {"sklearn": lambda: "sklearn", "spacy": lambda: "blank:en", "hf": minilm}
+SORTERS = ("window", "ema", "pool")
 
 
 class Variant(NamedTuple):
@@ -59,11 +60,13 @@ class Variant(NamedTuple):
     strategy: str
     sorter: str = "window"
     score_batch: int | None = None
+    tag: str = ""  # names the model settings of --set (the curve file keeps them)
 
     def name(self) -> str:
         sorter = f"_{self.sorter}" if self.sorter != "window" else ""
         batch = f"_b{self.score_batch}" if self.score_batch else ""
-        return f"{self.backend}_{self.strategy}{sorter}{batch}"
+        tag = f"_{self.tag}" if self.tag else ""
+        return f"{self.backend}_{self.strategy}{sorter}{batch}{tag}"
 
     def path(self, seed: int) -> Path:
         return RESULTS / f"sms_{self.name()}_s{seed}.jsonl"
@@ -113,8 +116,9 @@ def simulate(args: argparse.Namespace, variant: Variant, seed: int) -> None:
     out = variant.path(seed)
     options = ["--label", LABEL, "--strategy", variant.strategy, "--decisions", str(args.decisions), "--eval-every",
                str(args.eval_every), "--seed", str(seed), "--sorter", variant.sorter, "--output", str(out)]
-    if variant.score_batch:
-        cmd = [sys.executable, __file__, "--worker", str(variant.score_batch), variant.backend, *options]
+    if variant.score_batch or args.set:
+        options += [f"--set={item}" for item in args.set]
+        cmd = [sys.executable, __file__, "--worker", str(variant.score_batch or 0), variant.backend, *options]
     else:
         cmd = [sys.executable, "-m", "binanno", "textcat.simulate", BACKENDS[variant.backend](), str(POOL), str(EVAL), *options]
     print("$", " ".join(cmd[1:]), flush=True)
@@ -135,13 +139,32 @@ def worker(argv: list[str]) -> None:
         parser.add_argument(f"--{name}")
     for name in ("decisions", "eval-every", "seed"):
         parser.add_argument(f"--{name}", type=int)
+    parser.add_argument("--set", action="append", default=[])
     batch, backend, *rest = argv
     o = parser.parse_args(rest)
     model = BACKENDS[backend]()
-    textcat = load_textcat(model, [o.label], seed=o.seed, batch_size=int(batch))
+    settings = model_settings(o.set)
+    if int(batch):
+        settings["batch_size"] = int(batch)
+    textcat = load_textcat(model, [o.label], seed=o.seed, **settings)
     records = simulate_textcat(textcat, read_textcat(POOL), read_textcat(EVAL), [o.label], strategy=o.strategy,
                                decisions=o.decisions, eval_every=o.eval_every, seed=o.seed, sorter=o.sorter)
-    write_curve(records, o.output, {"strategy": o.strategy, "seed": o.seed, "model": model, "score_batch": int(batch)})
+    write_curve(records, o.output, {"strategy": o.strategy, "seed": o.seed, "model": model, "score_batch": int(batch),
+                                    "settings": settings})
+
+
+def model_settings(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` model settings, each VALUE read as JSON where it is JSON (else a string)."""
+    settings: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {item!r}: write KEY=VALUE, e.g. --set head_refit=false")
+        try:
+            settings[key] = json.loads(value)
+        except ValueError:
+            settings[key] = value
+    return settings
 
 
 # Summary ----------------------------------------------------------------------------------
@@ -178,6 +201,7 @@ def summary(args: argparse.Namespace, variants: list[Variant], seeds: list[int])
         auc = statistics.median(c[-1]["labels"][LABEL]["auc"] or 0.0 for c in cs)
         wall = statistics.median(c[-1]["wall"] for c in cs)
         label = v.strategy + (f" ({v.sorter})" if v.sorter != "window" else "") + (f", score batch {v.score_batch}" if v.score_batch else "")
+        label += f", {v.tag}" if v.tag else ""
         print(f"| {v.backend} | {label} | {len(cs)} | " + " | ".join(cells) + f" | {auc:.3f}@{end} | {wall:.0f} |")
     print(f"\nPer seed: random's F1 at the end of its run (N), the decisions uncertain needs to reach it "
           f"(goal: <= {args.goal} when N = 500), uncertain's F1 at N")
@@ -235,6 +259,9 @@ def main() -> None:
     parser.add_argument("--strategies", default="uncertain,random")
     parser.add_argument("--sorters", default="window", help="comma-separated sorters for the uncertain strategy")
     parser.add_argument("--score-batch", type=int, help="the backend's scoring batch_size (default: the backend's own)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a model setting for every run (JSON value), e.g. --set head_refit=false; name them with --tag")
+    parser.add_argument("--tag", default="", help="a word naming the --set settings in the curve files (no _)")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--decisions", type=int, default=500)
     parser.add_argument("--eval-every", type=int, default=25)
@@ -253,7 +280,9 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     if not args.summary:
         prepare(args)
-        variants = [Variant(b, s, so, args.score_batch if s == "uncertain" else None)
+        if "_" in args.tag or (args.set and not args.tag):
+            parser.error("--set needs a --tag (a word without _) to name its curve files")
+        variants = [Variant(b, s, so, args.score_batch if s == "uncertain" else None, args.tag)
                     for b in backends for s in args.strategies.split(",")
                     for so in (args.sorters.split(",") if s == "uncertain" else ["window"])]
         with ThreadPoolExecutor(args.jobs) as pool:
@@ -272,8 +301,9 @@ def parse_variant(name: str) -> Variant | None:
     if len(parts) < 2 or parts[0] not in BACKENDS or parts[1] not in ("uncertain", "random"):
         return None
     rest = parts[2:]
+    tag = rest.pop() if rest and rest[-1] not in SORTERS and not (rest[-1].startswith("b") and rest[-1][1:].isdigit()) else ""
     batch = int(rest.pop()[1:]) if rest and rest[-1].startswith("b") and rest[-1][1:].isdigit() else None
-    return Variant(parts[0], parts[1], rest[0] if rest else "window", batch)
+    return Variant(parts[0], parts[1], rest[0] if rest else "window", batch, tag)
 
 
 if __name__ == "__main__":

