@@ -211,7 +211,9 @@ def summary(args: argparse.Namespace, variants: list[Variant], seeds: list[int])
         if v.strategy != "uncertain":
             continue
         for seed in seeds:
-            u, r = v.path(seed), Variant(v.backend, "random").path(seed)
+            u, r = v.path(seed), Variant(v.backend, "random", tag=v.tag).path(seed)
+            if not r.exists():  # no random run with these settings: the plain one
+                r = Variant(v.backend, "random").path(seed)
             if not (u.exists() and r.exists()):
                 continue
             unc, rnd = load(u), load(r)
