@@ -119,7 +119,7 @@ class _Names(list):  # type: ignore[type-arg]
 
 
 class Database:
-    """The store's API: datasets and their answers. Every write is one transaction.
+    """The store's API: datasets and their answers. Every write is one transaction (answers saved at once share one).
 
     Prodigy's method names are real methods here (``get_dataset_examples``, ``add_examples``,
     ``get_task_hashes``, ``drop_dataset``...), over the same queries as binanno's own.
