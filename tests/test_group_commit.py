@@ -215,3 +215,17 @@ def test_close_ends_the_writer_and_the_store_still_works(tmp_path: Path, chunk_s
     db.add_answers("ds", [{"text": "after", "answer": "accept"}])
     assert db.count("ds") == 11
     db.close()
+
+
+def test_an_error_that_cannot_be_copied_still_reaches_the_request() -> None:
+    class Odd(Exception):
+        def __init__(self, code: int, detail: str) -> None:
+            super().__init__(f"{code}: {detail}")
+
+    def write(batches: list[Batch]) -> None:
+        raise Odd(7, "refused")
+
+    writer = GroupWriter(write)
+    with pytest.raises(Odd, match="7: refused"):
+        writer.submit("a", [(1,)])
+    writer.stop()

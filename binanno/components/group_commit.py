@@ -60,7 +60,11 @@ class GroupWriter:
         batch.done.wait()
         if batch.error is not None:
             # A copy per request: the one exception object raised in many threads would collect their tracebacks.
-            raise copy.copy(batch.error) from batch.error
+            try:
+                error = copy.copy(batch.error)
+            except Exception:  # an exception class that can't be rebuilt from its args
+                raise batch.error from None
+            raise error from batch.error
 
     def stop(self) -> None:
         """Write what waits, then end the thread (a later ``submit`` starts a new one)."""
