@@ -19,6 +19,7 @@ from ..errors import UserError
 from ..hashing import input_key, set_hashes, task_key
 from ..types import ANSWERS, Task
 from .db_stats import dataset_stats
+from .group_commit import Batch, GroupWriter
 
 proxy = pw.DatabaseProxy()
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal", "busy_timeout": 10000}
@@ -118,7 +119,7 @@ class _Names(list):  # type: ignore[type-arg]
 
 
 class Database:
-    """The store's API: datasets and their answers. Every write is one transaction.
+    """The store's API: datasets and their answers. Every write is one transaction (answers saved at once share one).
 
     Prodigy's method names are real methods here (``get_dataset_examples``, ``add_examples``,
     ``get_task_hashes``, ``drop_dataset``...), over the same queries as binanno's own.
@@ -132,10 +133,10 @@ class Database:
         # Database in the same process would take over the first one's queries.
         self.Dataset, self.Example = bound_models(self.db)
         self._write_lock = threading.Lock()
-        # SQLite has one writer at a time, and waiting here is cheaper than its busy loop. PostgreSQL
-        # takes concurrent saves (one connection per thread) and commits them together, where a
-        # lock would make each wait for the fsyncs of all before it (p95 1.7 s -> see bench/README.md).
+        # Answers go through one writer thread that commits every batch waiting in one transaction
+        # (binanno.components.group_commit). SQLite: it also takes the lock of the other writes.
         self._answers_lock: Any = self._write_lock if isinstance(self.db, pw.SqliteDatabase) else contextlib.nullcontext()
+        self._writer = GroupWriter(self._write_group, on_exit=self._drop_connection)
         self._upsert = upsert_sql(self.db.param)
         self._dataset_sql = f'SELECT "id" FROM "dataset" WHERE "name" = {self.db.param}'
         try:
@@ -154,6 +155,7 @@ class Database:
             raise UserError(f"Can't open database '{shown(self.target)}': {message}: pass another --db") from None
 
     def close(self) -> None:
+        self._writer.stop()
         if not self.db.is_closed():
             self.db.close()
 
@@ -245,8 +247,8 @@ class Database:
         """Store answers in one transaction, committed when this returns; returns the count.
 
         Storing the same task again for the same session replaces it, so retries are safe.
-        With ``chunk_size``, each chunk is a transaction of its own, and other writers get the
-        lock between chunks.
+        With ``chunk_size``, each chunk is committed on its own, and other sessions' answers get
+        written between chunks. Answers saved at once by several threads share one transaction.
         """
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         now = int(time.time())
@@ -275,15 +277,20 @@ class Database:
         unique = [tuple(row[c] for c in UPSERT_COLUMNS[1:]) for row in rows.values()]
         step = chunk_size or len(unique)
         for start in range(0, len(unique), step):
-            self._reconnecting(functools.partial(self._upsert_rows, name, now, unique[start:start + step]))
+            self._writer.submit(name, unique[start:start + step])
         return count
 
-    def _upsert_rows(self, name: str, now: int, rows: list[tuple[Any, ...]]) -> None:
+    def _write_group(self, batches: list[Batch]) -> None:
+        """The writer thread's transaction: every batch waiting, reconnecting once if need be."""
+        self._reconnecting(functools.partial(self._upsert_rows, batches))
+
+    def _upsert_rows(self, batches: list[Batch]) -> None:
         with self._answers_lock, self.db.atomic():
-            dataset = self._dataset_id(name, now)
+            now = int(time.time())
+            ids = {name: self._dataset_id(name, now) for name in dict.fromkeys(b.dataset for b in batches)}
             # A prepared statement, not peewee's query builder: building the query for each
             # save cost 3 times the insert itself, with 50 sessions saving at once.
-            self.db.cursor().executemany(self._upsert, [(dataset, *row) for row in rows])
+            self.db.cursor().executemany(self._upsert, [(ids[b.dataset], *row) for b in batches for row in b.rows])
 
     def _reconnecting(self, write: Callable[[], None]) -> None:
         """Run a write; when the connection is gone (a PostgreSQL restart), open a new one and run
