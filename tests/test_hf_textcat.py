@@ -104,6 +104,26 @@ def test_the_head_is_refitted_on_every_answer_as_the_answers_grow() -> None:
     assert len(model.memory) == 12 and model.refitted_at == 12
 
 
+def test_a_label_with_rejects_only_is_not_refitted_and_a_saturated_head_recovers() -> None:
+    # A run that saw 8 rejects first (SMS seed 1): a refit on one class drove the bias to minus
+    # infinity, every score to 0, and, started from there, never moved again (F1 0 for 300 answers).
+    frozen = {"learn_rate": 1e-12, "head_learn_rate": 1e-12, "replay": 0}
+    model = HFTextcat.load(tiny_bert_dir(), ["SPAM", "HAM"], **frozen)
+    before = model.predict(SPAM + HAM)
+    rejects = [answer(t, "SPAM", "reject") for t in HAM]
+    model.update(rejects[:8] if len(rejects) >= 8 else rejects + [answer(t, "HAM", "reject") for t in SPAM][: 8 - len(rejects)])
+    assert model.refitted_at == 0  # 8 answers, no accept: nothing to fit
+    assert [p["SPAM"] for p in model.predict(SPAM + HAM)] == pytest.approx([p["SPAM"] for p in before], abs=1e-4)
+    layer = model.encoder.model.classifier
+    with torch.no_grad():  # as after online steps on rejects alone
+        layer.bias[model.encoder.index["SPAM"]] = -100.0
+    model.update(spam_answers())
+    assert model.refitted_at > 0
+    scores = [p["SPAM"] for p in model.predict(SPAM + HAM)]
+    spam, ham = scores[: len(SPAM)], scores[len(SPAM):]
+    assert min(spam) > 0.01 and sum(spam) / len(spam) > sum(ham) / len(ham)
+
+
 def test_save_and_load_give_the_same_scores(textcat: HFTextcat, tmp_path: Path) -> None:
     textcat.update([answer(SPAM[0], "SPAM", "accept"), answer(HAM[0], "HAM", "accept")])
     textcat.to_disk(tmp_path / "model")

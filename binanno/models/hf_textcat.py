@@ -23,8 +23,8 @@ have grown by ``head_refit_growth`` (at 8, 10, 13, 16, ... 454 answers: about 5x
 encoder passes over a run): the encoder's current features of the answered texts (the output
 layer's inputs, one row per window) are computed once, and the layer's rows for the answered
 labels are fitted on them with L-BFGS to the same losses, summed, plus ``0.5 / head_refit_C`` times
-their squared weights (scikit-learn's logistic regression objective, C 1 as its default), from the
-current weights. It is the sklearn backend's refit on the encoder's features (issue 11). ``to_disk`` saves with ``save_pretrained``;
+their squared weights (scikit-learn's logistic regression objective, C 1 as its default), from
+zero, for the labels that have both an accept and a reject. It is the sklearn backend's refit on the encoder's features (issue 11). ``to_disk`` saves with ``save_pretrained``;
 ``HFTextcat.load(path, labels)`` reloads it with the same scores.
 """
 
@@ -215,7 +215,13 @@ class HFTextcat:
         layer = output_layer(encoder.model, len(encoder.names))
         keys = list(self.memory.answers)
         targets = [self.memory.targets(k) for k in keys]
-        labels = sorted({label for t in targets for label in t}, key=self.labels.index)
+        # Only labels with both an accept and a reject: on one class alone the fit has no finite
+        # optimum (the bias runs off to minus infinity, every score becomes 0, as sklearn's refit knows).
+        seen: dict[str, set[float]] = {}
+        for t in targets:
+            for label, y in t.items():
+                seen.setdefault(label, set()).add(y)
+        labels = sorted((label for label, ys in seen.items() if {0.0, 1.0} <= ys), key=self.labels.index)
         if layer is None or not labels:
             return False
         self.refitted_at = len(self.memory)
@@ -241,8 +247,10 @@ class HFTextcat:
                     positive[i, j] = w_accept
                 else:
                     negative[i, j] = w_reject
-        weight = layer.weight.detach()[columns].clone().requires_grad_(True)
-        bias = (layer.bias.detach()[columns].clone() if layer.bias is not None else torch.zeros(len(labels), device=features.device)).requires_grad_(True)
+        # From zero, not from the current rows: the problem is convex, and a saturated start (a bias
+        # of -100 after online steps on rejects) has zero gradient under the clamp below and stays put.
+        weight = torch.zeros((len(labels), features.shape[-1]), device=features.device, requires_grad=True)
+        bias = torch.zeros(len(labels), device=features.device, requires_grad=True)
         l2 = 0.5 / self.settings["head_refit_C"]
 
         def objective() -> torch.Tensor:
