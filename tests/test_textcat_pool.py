@@ -50,6 +50,21 @@ def test_a_refit_uses_each_answer_once_whatever_the_batches() -> None:
     assert scores_of(once, [SPAM[0]])[0] > 0.5 > scores_of(once, [HAM[0]])[0]
 
 
+def test_a_refit_leaves_the_intercept_all_but_unpenalised_like_lbfgs() -> None:
+    # liblinear penalises the intercept as a weight; intercept_scaling 10 gives lbfgs's solution.
+    from sklearn.linear_model import LogisticRegression
+
+    answers = [answer(t, "SPAM", "reject") for t in varied(40, seed=2) if not is_spam(t)] + spam_answers()
+    fast, exact = SklearnTextcat(["SPAM"]), SklearnTextcat(["SPAM"], solver="lbfgs")
+    fast.update(answers)
+    exact.update(answers)
+    assert fast.classifiers["SPAM"].intercept_[0] == pytest.approx(exact.classifiers["SPAM"].intercept_[0], abs=0.02)
+    penalised = SklearnTextcat(["SPAM"], intercept_scaling=1.0)
+    penalised.update(answers)
+    assert abs(penalised.classifiers["SPAM"].intercept_[0] - exact.classifiers["SPAM"].intercept_[0]) > 0.05
+    assert isinstance(exact.classifiers["SPAM"], LogisticRegression)
+
+
 def test_a_refit_draws_no_replay_sample() -> None:
     model = SklearnTextcat(["SPAM"])
     model.update(spam_answers())

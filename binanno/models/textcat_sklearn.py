@@ -66,6 +66,11 @@ DEFAULTS: dict[str, Any] = {
     "balance": True,  # weigh accepts and rejects of each label equally
     "refit": True,  # fit each label again on all its answers after every batch (else one online step)
     "C": 1.0,  # inverse L2 strength of the refitted logistic regression (scikit-learn's default)
+    "solver": "liblinear",  # scikit-learn's solver for the refit
+    # liblinear penalises the intercept like a weight; at 10 the refit's solution is lbfgs's (an
+    # unpenalised intercept: -2.03 against -2.03, 1.0 gave -1.75, SMS 500 answers), at a tenth of its
+    # time (18 vs 204 ms). SMS spam, pool, 3 seeds: F1 at 50/100 0.834/0.920 against 0.818/0.913.
+    "intercept_scaling": 10.0,
     "cache_size": 20000,  # texts whose features are kept for scoring them again
     # Texts scored at once, before any of their questions is asked: small, so that questions come
     # from a recent model. SMS spam, ema sorter, 3 seeds: uncertain reached random's 500-decision
@@ -254,7 +259,8 @@ class SklearnTextcat:
         # Fit on the columns these texts use: the same solution, without a million-column problem.
         columns = np.unique(X.indices)
         negative, positive = balance.get(label, (1.0, 1.0))
-        clf = LogisticRegression(C=self.settings["C"], solver="liblinear", random_state=self.settings["seed"])
+        clf = LogisticRegression(C=self.settings["C"], solver=self.settings["solver"], max_iter=1000,
+                                 intercept_scaling=self.settings["intercept_scaling"], random_state=self.settings["seed"])
         clf.fit(X[:, columns], y, sample_weight=np.where(y == 1, positive, negative))
         coef = np.zeros((1, self.n_columns))
         coef[0, columns] = clf.coef_[0]
