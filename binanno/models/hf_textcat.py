@@ -217,11 +217,7 @@ class HFTextcat:
         targets = [self.memory.targets(k) for k in keys]
         # Only labels with both an accept and a reject: on one class alone the fit has no finite
         # optimum (the bias runs off to minus infinity, every score becomes 0, as sklearn's refit knows).
-        seen: dict[str, set[float]] = {}
-        for t in targets:
-            for label, y in t.items():
-                seen.setdefault(label, set()).add(y)
-        labels = sorted((label for label, ys in seen.items() if {0.0, 1.0} <= ys), key=self.labels.index)
+        labels = [label for label, (rejects, accepts) in self.memory.counts().items() if rejects and accepts]
         if layer is None or not labels:
             return False
         self.refitted_at = len(self.memory)

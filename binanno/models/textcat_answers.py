@@ -94,13 +94,17 @@ class LabelMemory:
         say no to everything (its ranking can still be good: SMS spam, MiniLM, 200 answers, 16 %
         accepts: AUC 0.99 and F1 0 at the 0.5 threshold). Counts run over every remembered text.
         """
+        return {label: ((neg + pos) / (2 * neg) if neg else 1.0, (neg + pos) / (2 * pos) if pos else 1.0)
+                for label, (neg, pos) in self.counts().items()}
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """(rejects, accepts) per label, as the targets of every remembered text say them."""
         counts = {label: [0, 0] for label in self.labels}
         for key in self._keys:
             for label, value in self.targets(key).items():
                 if label in counts:
                     counts[label][int(value)] += 1
-        return {label: ((neg + pos) / (2 * neg) if neg else 1.0, (neg + pos) / (2 * pos) if pos else 1.0)
-                for label, (neg, pos) in counts.items()}
+        return {label: (neg, pos) for label, (neg, pos) in counts.items()}
 
     def replay(self, fresh: list[int], n: int) -> list[int]:
         """Up to ``n`` earlier texts, at random, none of them in ``fresh``."""
