@@ -59,12 +59,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..components.preprocess import batched, required_components, span_of, tokens_of
 from ..errors import UserError, warn_new_labels
 from ..hashing import input_hash, set_hashes
 from ..learning.anchor import Anchor
+from ..learning.average import WeightAverage
 from ..learning.guard import UpdateGuard
 from ..learning.refit import RefitSchedule
 from ..learning.rehearsal import Rehearsal
@@ -110,6 +111,7 @@ DEFAULTS: dict[str, Any] = {
     "refit_epochs": 4,  # passes over every remembered text in a refit
     "refit_batch": 32,  # remembered texts per step in a refit (rehearsal texts come on top)
     "refit_anchor": False,  # whether refit steps are pulled towards the starting weights too (rehearsal always is on)
+    "average": 0.0,  # predict with a moving average of the online weights, this much old average per update (0: off; binanno.learning.average)
 }
 
 # What None means for a pretrained NER and for a new one.
@@ -273,6 +275,10 @@ class SpacyNER:
         self.anchor = Anchor(self.settings["anchor"])
         self.rehearsal: Rehearsal[Silver] = Rehearsal(self.settings["rehearse"], seed=self.settings["seed"])
         self.refits = RefitSchedule(self.settings["refit"])
+        try:
+            self.average = WeightAverage(float(self.settings["average"]))
+        except ValueError as e:
+            raise UserError(str(e)) from None
         self.trust = StartTrust()
         self._origin: list[tuple[Any, str, Any]] | None = None  # the starting weights, for anchor and rehearsal
         self.pretrained = pretrained
@@ -632,9 +638,21 @@ class SpacyNER:
         if self.settings["trust"] and self._origin is not None:
             self._judge_start(changed)
         examples += self._rehearsed()
-        loss = self.guard.step(self, lambda: self.train_batch(examples))
+        loss = self.guard.step(self, lambda: self._averaged(lambda: self.train_batch(examples)))
         if self.refits.due(len(self._memory_keys)):
-            self.guard.step(self, self.refit)  # a refit that scores worse on the held-out answers is undone too
+            # A refit that scores worse on the held-out answers is undone too.
+            self.guard.step(self, lambda: self._averaged(self.refit, reset=True))
+        return loss
+
+    def _averaged(self, train: Callable[[], float], reset: bool = False) -> float:
+        """Run ``train`` on the raw weights and leave the model with their moving average
+        (binanno.learning.average); with averaging off, just ``train()``."""
+        if not self.average.decay:
+            return train()
+        average = self._weights()
+        self.restore(self.average.begin(average))
+        loss = train()
+        self.restore(self.average.end(average, self._weights(), reset=reset))
         return loss
 
     def _rehearsed(self) -> list[Example]:
@@ -708,7 +726,14 @@ class SpacyNER:
         return out
 
     def snapshot(self) -> list[tuple[Any, str, Any]]:
-        """Copies of the trained weights (and the NER's unseen-label marks), for :meth:`restore`."""
+        """Copies of the trained weights (and the NER's unseen-label marks, and the raw online
+        weights when the model holds their average), for :meth:`restore`."""
+        params = self._weights()
+        if self.average.raw is not None:
+            params.append((self.average, "raw", [(n, p, v.copy() if hasattr(v, "copy") else v) for n, p, v in self.average.raw]))
+        return params
+
+    def _weights(self) -> list[tuple[Any, str, Any]]:
         params: list[tuple[Any, str, Any]] = []
         for name in self.trained:
             pipe: Any = self.nlp.get_pipe(name)
@@ -721,7 +746,9 @@ class SpacyNER:
     def restore(self, snapshot: list[tuple[Any, str, Any]]) -> None:
         """Put back the weights of a :meth:`snapshot` (copies: the optimizer updates weights in place)."""
         for node, name, value in snapshot:
-            if name == "unseen_classes":
+            if isinstance(node, WeightAverage):
+                node.raw = [(n, p, v.copy() if hasattr(v, "copy") else v) for n, p, v in value]
+            elif name == "unseen_classes":
                 if value is not None:
                     node.attrs["unseen_classes"] = set(value)
             else:
