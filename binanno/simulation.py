@@ -227,8 +227,13 @@ def simulate_ner(
 
     def evaluate() -> dict[str, Any]:
         scores = ner_scores(eval_ents, model.predict(eval_texts), list(back))
-        return {**{k: round(scores[k], 4) for k in "prf"},
-                "labels": {back[label]: {k: round(v, 4) for k, v in s.items()} for label, s in scores["labels"].items()}}
+        out = {**{k: round(scores[k], 4) for k in "prf"},
+               "labels": {back[label]: {k: round(v, 4) for k, v in s.items()} for label, s in scores["labels"].items()}}
+        guard = getattr(model, "guard", None)
+        if guard is not None:  # why a curve is flat: updates the guard undid, and refits so far
+            out["guard"] = {"held_out": len(guard.keys), "kept": guard.kept, "undone": guard.undone,
+                            "refits": model.refits.done}
+        return out
 
     def shipped(answers: list[Task]) -> dict[str, Any]:
         import tempfile

@@ -207,3 +207,15 @@ def test_train_at_scores_the_model_binanno_train_makes_from_the_answers_so_far(t
     assert trained[-1]["train"]["f"] > 0.5 and "train F" in result.stdout
     bad = run_cli("ner.simulate", "blank:en", str(pool), str(eval_file), "--label", "PERSON", "--train-at", "soon", home=tmp_path)
     assert bad.returncode != 0 and "--train-at takes minutes" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ner_records_say_what_the_update_guard_did() -> None:
+    pool, eval_set = gold_tasks(40, seed=1), gold_tasks(20, seed=2)
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS, guard_every=2, refit=8)
+    identity = {label: label for label in LABELS}
+    records = list(simulate_ner(model, pool, eval_set, identity, "manual", decisions=20, eval_every=10, seed=0, batch_size=5))
+    last = records[-1]["guard"]
+    # Every other complete sentence held out (10 of 20), each update either kept or undone, refits at 8 and 16 texts.
+    assert last["held_out"] == 10 and last["kept"] + last["undone"] == model.guard.kept + model.guard.undone > 0
+    assert last["refits"] == model.refits.done >= 1
+    assert records[0]["guard"] == {"held_out": 0, "kept": 0, "undone": 0, "refits": 0}
