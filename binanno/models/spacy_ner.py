@@ -108,8 +108,8 @@ DEFAULTS: dict[str, Any] = {
     "rehearse_confidence": 0.5,  # the starting model's entities kept for rehearsal: beam probability at least this
     "trust": None,  # scale anchor and rehearsal by the share of the starting model's sure entities the answers confirm (binanno.learning.trust)
     "refit": 0,  # answered texts at the first refit from the starting weights, then at each doubling (0: none; binanno.learning.refit)
-    "refit_epochs": 4,  # passes over every remembered text in a refit
-    "refit_batch": 32,  # remembered texts per step in a refit (rehearsal texts come on top)
+    "refit_epochs": 10,  # passes over every remembered text in a refit (as binanno train; 4 x 32 changed nothing measurable)
+    "refit_batch": 8,  # remembered texts per step in a refit (rehearsal texts come on top)
     "refit_anchor": False,  # whether refit steps are pulled towards the starting weights too (rehearsal always is on)
     "average": 0.0,  # predict with a moving average of the online weights, this much old average per update (0: off; binanno.learning.average)
 }
