@@ -79,13 +79,20 @@ class Router:
         self.holding.setdefault(self.key(task), set()).add(session)
 
     def expire(self, now: float) -> None:
-        """Take back the questions sent more than ``resend_after`` seconds ago and not answered."""
+        """Take back the questions sent more than ``resend_after`` seconds ago and not answered.
+
+        Each session's ``sent`` is in the order it was handed out (a key is only ever added anew), so
+        the scan stops at a session's first question still in time: a fetch costs the expired ones,
+        not every question out (with 50 sessions it scanned 500 on each fetch, 0.13 ms of 1 ms).
+        """
         for session, sent in self.sent.items():
-            for tkey, (when, task) in list(sent.items()):
-                if now - when > self.resend_after:
-                    del sent[tkey]
-                    self.holding.get(self.key(task), set()).discard(session)
-                    self.returned.append(task)
+            while sent:
+                tkey, (when, task) = next(iter(sent.items()))
+                if now - when <= self.resend_after:
+                    break
+                del sent[tkey]
+                self.holding.get(self.key(task), set()).discard(session)
+                self.returned.append(task)
 
     def take_returned(self, session: str, limit: int, now: float) -> list[Task]:
         """Questions other sessions (or this one) abandoned, that this session may answer."""

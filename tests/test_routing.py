@@ -14,7 +14,7 @@ from binanno.components.db import Database
 from binanno.config import resolve
 from binanno.controller import Controller
 from binanno.errors import UserError
-from binanno.hashing import task_key
+from binanno.hashing import set_hashes, task_key
 from binanno.routing import Router
 from tests.conftest import write_jsonl
 
@@ -139,3 +139,19 @@ def test_an_abandoned_batch_goes_to_another_session_after_resend_after(start_ser
     assert len(batch) == 10
     reply = server.answer(batch, session_id="ds-stays")
     assert reply["status"]["exhausted"] and reply["status"]["answered"] == 30
+
+
+def test_expire_takes_back_exactly_the_questions_out_too_long() -> None:
+    router = Router(None, task_key, resend_after=10.0, done=set(), answered={})
+    tasks = [set_hashes({"text": f"question {i}"}) for i in range(6)]
+    for session in ("a", "b"):
+        router.join(session)
+    # a gets three at t=0, 5, 20; b gets three at t=1, 2, 30.
+    for task, session, when in zip(tasks, "aaabbb", (0.0, 5.0, 20.0, 1.0, 2.0, 30.0)):
+        router._hand(task, session, when)
+    router.expire(16.0)  # more than 10 s out: a's t=0 and t=5, b's t=1 and t=2
+    assert [t["text"] for t in router.returned] == ["question 0", "question 1", "question 3", "question 4"]
+    assert [t["text"] for _, t in router.sent["a"].values()] == ["question 2"]
+    assert [t["text"] for _, t in router.sent["b"].values()] == ["question 5"]
+    router.expire(16.0)  # nothing more is due
+    assert len(router.returned) == 4
