@@ -62,6 +62,12 @@ def run(kind: str, seed: int, labels: int) -> tuple[dict[int, float], list[tuple
     learner = PoolBasedActiveLearner(factory, LeastConfidence(), SklearnDataset(X, y))
     start = time.perf_counter()
     seed_set = random_initialization(y, n_samples=10)
+    rng = np.random.default_rng(seed)
+    while len(set(y[seed_set])) < 2:
+        # 12.6 % spam: a quarter of random 10-text seed sets have none, and the classifier cannot
+        # be fitted on one class. A user of the peer labels 10 more random texts until both are there.
+        rest = np.setdiff1d(np.arange(len(y)), seed_set)
+        seed_set = np.concatenate([seed_set, rng.choice(rest, 10, replace=False)])
     learner.initialize_data(seed_set, y[seed_set])
     curve = []
     while True:
