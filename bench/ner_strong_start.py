@@ -28,7 +28,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ner_curves import DATASETS
+from ner_curves import DATASETS, at, load
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results"
@@ -40,6 +40,7 @@ def prepare(args: argparse.Namespace) -> tuple[str, Path]:
     --start 0: en_core_web_sm itself on the whole pool (the setup of bench/ner_curves.py)."""
     from binanno.corpus import Corpus
     from binanno.gold import read_ner
+    from binanno.recipes.simulate import parse_label_map
     from binanno.simulation import map_gold
     from binanno.trainer import train_pipeline
 
@@ -49,8 +50,8 @@ def prepare(args: argparse.Namespace) -> tuple[str, Path]:
     if (where / "model" / "meta.json").exists():
         return str(where / "model"), where / "pool.jsonl"
     where.mkdir(parents=True, exist_ok=True)
-    pool, _, _, label_map = DATASETS[args.data]
-    mapping = dict(pair.split("=") for pair in label_map.split(","))
+    pool, _, labels, label_map = DATASETS[args.data]
+    mapping = parse_label_map(label_map.split(","), labels.split(","))  # as ner.simulate reads --label-map
     tasks = read_ner(args.data_dir / pool)
     random.Random(1234).shuffle(tasks)
     start, rest = tasks[: args.start], tasks[args.start :]
@@ -79,8 +80,8 @@ def simulate(args: argparse.Namespace, start: tuple[str, Path], strategy: str, s
     return out
 
 
-def at(records: list[dict], minutes: float) -> float:
-    return [r for r in records if r["seconds"] <= minutes * 60 + 1][-1]["f"]
+def at_minutes(records: list[dict], minutes: float) -> float:
+    return at(records, "seconds", minutes * 60 + 1)  # a second's slack: runs end just past the budget
 
 
 def summary(args: argparse.Namespace, strategies: list[str], seeds: list[int]) -> None:
@@ -89,16 +90,15 @@ def summary(args: argparse.Namespace, strategies: list[str], seeds: list[int]) -
     print("| strategy | start | 20 min | 60 min | `train` at the end | lowest after 200 decisions, minus start (per seed) |")
     print("|---|---|---|---|---|---|")
     for strategy in strategies:
-        curves = [[json.loads(line) for line in p.read_text().splitlines()]
-                  for seed in seeds if (p := curve_path(args, strategy, seed)).exists()]
+        curves = [load(p) for seed in seeds if (p := curve_path(args, strategy, seed)).exists()]
         if not curves:
             continue
         after = 60 if strategy == "manual" else 200
         drops = [min((r["f"] for r in c if r["decisions"] >= after), default=c[0]["f"]) - c[0]["f"] for c in curves]
         trained = [r["train"]["f"] for c in curves for r in c if "train" in r]
         shipped = f"{statistics.median(trained):.3f}" if trained else "-"
-        print(f"| {strategy} | {curves[0][0]['f']:.3f} | {statistics.median(at(c, 20) for c in curves):.3f} | "
-              f"{statistics.median(at(c, 60) for c in curves):.3f} | {shipped} | "
+        print(f"| {strategy} | {curves[0][0]['f']:.3f} | {statistics.median(at_minutes(c, 20) for c in curves):.3f} | "
+              f"{statistics.median(at_minutes(c, 60) for c in curves):.3f} | {shipped} | "
               + ", ".join(f"{d:+.3f}" for d in drops) + " |")
 
 
