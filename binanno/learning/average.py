@@ -29,6 +29,14 @@ class WeightAverage:
         self.raw: Params | None = None  # the online weights; None until the first step (they equal the model's)
         self.steps = 0
 
+    def saved(self) -> Params:
+        """A copy of the raw weights, for a model snapshot."""
+        return _copies(self.raw or [])
+
+    def load(self, raw: Params) -> None:
+        """Put back raw weights from a :meth:`saved` copy (copied again: training changes them in place)."""
+        self.raw = _copies(raw)
+
     def begin(self, current: Params) -> Params:
         """The weights to train from: the raw ones (the model holds ``current``, the average)."""
         return self.raw if self.raw is not None else current
@@ -48,3 +56,7 @@ class WeightAverage:
             else:
                 out.append((node, name, decay * before + (1 - decay) * value))
         return out
+
+
+def _copies(params: Params) -> Params:
+    return [(node, name, value.copy() if hasattr(value, "copy") else value) for node, name, value in params]

@@ -730,7 +730,7 @@ class SpacyNER:
         weights when the model holds their average), for :meth:`restore`."""
         params = self._weights()
         if self.average.raw is not None:
-            params.append((self.average, "raw", [(n, p, v.copy() if hasattr(v, "copy") else v) for n, p, v in self.average.raw]))
+            params.append((self.average, "raw", self.average.saved()))
         return params
 
     def _weights(self) -> list[tuple[Any, str, Any]]:
@@ -747,7 +747,7 @@ class SpacyNER:
         """Put back the weights of a :meth:`snapshot` (copies: the optimizer updates weights in place)."""
         for node, name, value in snapshot:
             if isinstance(node, WeightAverage):
-                node.raw = [(n, p, v.copy() if hasattr(v, "copy") else v) for n, p, v in value]
+                node.load(value)
             elif name == "unseen_classes":
                 if value is not None:
                     node.attrs["unseen_classes"] = set(value)
