@@ -25,6 +25,7 @@ from .types import Components, Task
 
 ACCURACY_WINDOW = 50
 STORE_CHUNK = 500  # answers per transaction
+LOOP_ANSWERS = 200  # answers in a request that may be checked and stored from the event loop (answers_on_loop)
 
 
 class AnswerError(UserError):
@@ -357,6 +358,34 @@ class Controller:
 
         The database commit happens before this returns, so an acknowledged answer is never lost.
         """
+        session_id, to_store, for_model = self._checked(answers, session_id)
+        # In chunks of their own transactions, so that a huge batch doesn't hold the write lock
+        # (and every other session's save) for seconds.
+        stored = self.db.add_answers(self.dataset, to_store, session_id=session_id, chunk_size=STORE_CHUNK)
+        self._record(session_id, for_model)
+        return stored
+
+    def answers_on_loop(self, answers: list[Any], session_id: str | None) -> bool:
+        """Whether ``receive_answers_async`` may run on the event loop: a small batch from a known session, no recipe code.
+
+        A recipe's ``validate_answer`` or ``before_db`` may block, checking thousands of answers takes
+        long enough to stall every other session, and registering a new session may read the database:
+        those go to a thread, ``receive_answers``.
+        """
+        if not 0 < len(answers) <= LOOP_ANSWERS or self.components.get("validate_answer") or self.components.get("before_db"):
+            return False
+        with self._cond:
+            return self.session_name(session_id) in self.session_counts
+
+    async def receive_answers_async(self, answers: list[Task], session_id: str | None) -> int:
+        """``receive_answers`` on the event loop, awaiting the commit (see ``answers_on_loop``)."""
+        session_id, to_store, for_model = self._checked(answers, session_id)
+        stored = await self.db.add_answers_async(self.dataset, to_store, session_id=session_id, chunk_size=STORE_CHUNK)
+        self._record(session_id, for_model)
+        return stored
+
+    def _checked(self, answers: list[Task], session_id: str | None) -> tuple[str, list[Task], list[Task]]:
+        """The session, the answers to store and a copy for the model; AnswerError names every refused answer."""
         # Every answer is checked (the task format, then the recipe's validate_answer) before any is
         # stored, so one reply names all the refused ones and nothing of a refused batch is kept.
         refused = refused_answers(answers)
@@ -382,11 +411,14 @@ class Controller:
             first = refused[0]
             more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
             raise AnswerError(f"answer {first['index']} was refused: {first['error']}{more}", refused)
-        for_model = copy.deepcopy(clean)
-        to_store = self.components["before_db"](clean) if self.components.get("before_db") else clean
-        # In chunks of their own transactions, so that a huge batch doesn't hold the write lock
-        # (and every other session's save) for seconds.
-        stored = self.db.add_answers(self.dataset, to_store, session_id=session_id, chunk_size=STORE_CHUNK)
+        before_db = self.components.get("before_db")
+        if not before_db:  # each answer is serialised for the database before the model sees it
+            return session_id, clean, clean
+        for_model = copy.deepcopy(clean)  # what before_db changes is stored, not learnt from
+        return session_id, before_db(clean), for_model
+
+    def _record(self, session_id: str, for_model: list[Task]) -> None:
+        """After the commit: the router, the counts and the model's queue learn of the answers."""
         with self._cond:
             self._session(session_id)
             for task in for_model:
@@ -402,7 +434,6 @@ class Controller:
                     self._accuracy.append((score >= 0.5) == (task["answer"] == "accept"))
                 self._pending.append(task)
             self._cond.notify_all()
-        return stored
 
     def status(self, session_id: str | None = None) -> dict[str, Any]:
         """Counts, the model's recent accuracy and progress, as the page and `stats` show them."""

@@ -24,6 +24,7 @@ from .controller import AnswerError, Controller
 from .errors import UserError
 from .security import SameOrigin, allowed_hostnames
 from .shutdown import close_patiently, sigterm_as_ctrl_c
+from .transport import http_protocol
 
 # Settings the page reads; every other key of the settings table (the database URL, host, port,
 # the model's knobs) stays on the server. Keys outside the table are the recipe's config and go.
@@ -192,7 +193,10 @@ def create_app(controller: Controller, environ: Mapping[str, str] | None = None,
             if not isinstance(answers, list):
                 raise AnswerError("expected {'answers': [...], 'session_id': ...}")
             session_id = session_of(request, data.get("session_id"))
-            stored = await run_in_threadpool(controller.receive_answers, answers, session_id)
+            if controller.answers_on_loop(answers, session_id):
+                stored = await controller.receive_answers_async(answers, session_id)
+            else:
+                stored = await run_in_threadpool(controller.receive_answers, answers, session_id)
         except AnswerError as e:
             return _refusal(e)
         except TooLarge:
@@ -263,7 +267,7 @@ def serve(components: Any, settings: dict[str, Any]) -> None:
     # The controller is closed here rather than in a lifespan hook: uvicorn re-raises Ctrl+C
     # after its own shutdown, and the pending model updates and on_exit must run either way.
     app = create_app(controller, lifespan=False, hostnames=allowed_hostnames(host, str(settings.get("allowed_hosts") or "").split(",")))
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port,
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, http=http_protocol(),
                                            log_level="warning", lifespan="off", timeout_graceful_shutdown=3))
     try:
         with sigterm_as_ctrl_c():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from pathlib import Path
@@ -241,3 +242,37 @@ def test_components_binanno_ignores_are_named_at_start(db: Database, capsys: pyt
     assert "'event_hooks', which binanno does not run: custom events" in err
     assert len(ctrl.get_questions(None)) == 3  # the recipe still serves
     ctrl.close()
+
+
+def test_answers_saved_from_the_event_loop_count_and_teach_as_from_a_thread(db: Database) -> None:
+    seen: list[str] = []
+    ctrl = make(db, texts(20), update=lambda answers: seen.extend(a["text"] for a in answers))
+    batch = [{**t, "answer": "accept"} for t in ctrl.get_questions(None)]
+    assert ctrl.answers_on_loop(batch, None)  # a session that has fetched questions
+    assert asyncio.run(ctrl.receive_answers_async(batch, None)) == 10
+    assert asyncio.run(ctrl.receive_answers_async(batch, None)) == 10  # re-sent: stored again, counted once
+    with pytest.raises(AnswerError, match="answer 1 was refused"):
+        asyncio.run(ctrl.receive_answers_async([batch[0], {**batch[1], "answer": "maybe"}], None))
+    ctrl.close()
+    assert db.count("ds") == 10 and ctrl.status()["accept"] == 10
+    assert sorted(seen) == sorted(t["text"] for t in batch)
+
+
+def test_recipe_hooks_new_sessions_and_large_batches_are_saved_from_a_thread(db: Database) -> None:
+    # A recipe's validate_answer / before_db may block, and thousands of answers take long to check:
+    # those must not run on the event loop, where they would stall every other session.
+    batch = [{"text": f"t{i}", "answer": "accept"} for i in range(5)]
+    # So is a session not seen yet (registering it may read the database).
+    plain = make(db, texts(1))
+    assert not plain.answers_on_loop(batch, None)
+    plain.get_questions(None)
+    assert plain.answers_on_loop(batch, None)
+    assert not plain.answers_on_loop(batch, "someone-new")
+    assert not plain.answers_on_loop([], None)
+    assert not plain.answers_on_loop(batch * 100, None)
+    plain.close()
+    for hook in ({"validate_answer": lambda task: None}, {"before_db": lambda tasks: tasks}):
+        ctrl = make(db, texts(1), **hook)
+        ctrl.get_questions(None)
+        assert not ctrl.answers_on_loop(batch, None)
+        ctrl.close()

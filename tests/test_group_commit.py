@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -12,6 +13,7 @@ import pytest
 
 from binanno.components.db import Database
 from binanno.components.group_commit import Batch, GroupWriter
+from binanno.errors import UserError
 
 
 def submit_in_threads(writer: GroupWriter, names: list[str], committed: set[str] | None = None,
@@ -229,3 +231,80 @@ def test_an_error_that_cannot_be_copied_still_reaches_the_request() -> None:
     with pytest.raises(Odd, match="7: refused"):
         writer.submit("a", [(1,)])
     writer.stop()
+
+
+def test_async_saves_wait_on_the_loop_and_return_after_their_commit() -> None:
+    """``submit_async``: no thread per save; the loop keeps running while saves wait for the commit."""
+    committed: set[str] = set()
+    release = threading.Event()
+
+    def write(batches: list[Batch]) -> None:
+        release.wait(5)
+        time.sleep(0.05)  # a save that returned before this commit would record "early"
+        committed.update(b.dataset for b in batches)
+
+    writer = GroupWriter(write)
+    outcome: dict[str, str] = {}
+    ticks: list[float] = []
+
+    async def save(name: str) -> None:
+        await writer.submit_async(name, [(name,)])
+        outcome[name] = "ok" if name in committed else "early"
+
+    async def ticker() -> None:  # the loop serves other requests meanwhile
+        while len(outcome) < 20:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    async def main() -> None:
+        saves = [asyncio.ensure_future(save(f"s{i}")) for i in range(20)]
+        tick = asyncio.ensure_future(ticker())
+        await asyncio.sleep(0.2)
+        assert not outcome and len(ticks) >= 5  # all wait, and the loop went on
+        threads = threading.active_count()
+        release.set()
+        await asyncio.gather(*saves, tick)
+        assert threading.active_count() <= threads  # no thread was started to wait for a commit
+
+    asyncio.run(main())
+    assert outcome == {f"s{i}": "ok" for i in range(20)}
+    writer.stop()
+
+
+def test_an_async_save_raises_what_its_commit_raised() -> None:
+    def write(batches: list[Batch]) -> None:
+        raise OSError("disk full")
+
+    writer = GroupWriter(write)
+
+    async def main() -> list[Any]:
+        return await asyncio.gather(*(writer.submit_async(n, [(1,)]) for n in "ab"), return_exceptions=True)
+
+    errors = asyncio.run(main())
+    assert all(isinstance(e, OSError) and str(e) == "disk full" for e in errors)
+    assert errors[0] is not errors[1]
+    writer.stop()
+
+
+def test_fifty_async_saves_at_once_are_all_stored_once(db_target: str) -> None:
+    db = Database(db_target)
+
+    async def save(n: int) -> int:
+        batch = [{"text": f"{n}-{i}", "answer": "accept"} for i in range(10)]
+        stored = await db.add_answers_async("ds", batch, session_id=f"s{n}")
+        return stored + await db.add_answers_async("ds", batch, session_id=f"s{n}")  # a re-sent batch
+
+    async def main() -> list[int]:
+        return await asyncio.gather(*(save(n) for n in range(50)))
+
+    try:
+        assert asyncio.run(main()) == [20] * 50
+        assert db.count("ds") == 500
+        other = Database(db_target)  # committed: another connection sees them at once
+        assert other.count("ds") == 500
+        other.close()
+        with pytest.raises(UserError, match="answer must be one of"):
+            asyncio.run(db.add_answers_async("bad", [{"text": "x", "answer": "maybe"}]))
+        assert "bad" not in db.datasets()
+    finally:
+        db.close()

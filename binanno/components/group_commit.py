@@ -10,6 +10,7 @@ one batch the database refuses fails alone; a batch is never half stored.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import threading
 from typing import Any, Callable
@@ -20,13 +21,24 @@ from ..errors import UserError
 class Batch:
     """One request's rows for one dataset, and how its commit went."""
 
-    __slots__ = ("dataset", "rows", "done", "error")
+    __slots__ = ("dataset", "rows", "done", "error", "on_done")
 
-    def __init__(self, dataset: str, rows: list[tuple[Any, ...]]) -> None:
+    def __init__(self, dataset: str, rows: list[tuple[Any, ...]], on_done: Callable[[], None] | None = None) -> None:
         self.dataset = dataset
         self.rows = rows
         self.done = threading.Event()
         self.error: BaseException | None = None
+        self.on_done = on_done  # called on the writer thread once the batch is committed or has failed
+
+    def result(self) -> None:
+        """Raise what the write raised, if anything."""
+        if self.error is not None:
+            # A copy per request: the one exception object raised in many threads would collect their tracebacks.
+            try:
+                error = copy.copy(self.error)
+            except Exception:  # an exception class that can't be rebuilt from its args
+                raise self.error from None
+            raise error from self.error
 
 
 class GroupWriter:
@@ -51,20 +63,37 @@ class GroupWriter:
 
     def submit(self, dataset: str, rows: list[tuple[Any, ...]]) -> None:
         batch = Batch(dataset, rows)
+        self._enqueue(batch)
+        batch.done.wait()
+        batch.result()
+
+    async def submit_async(self, dataset: str, rows: list[tuple[Any, ...]]) -> None:
+        """``submit`` for an event loop: the loop goes on serving while the batch waits for its commit."""
+        loop = asyncio.get_running_loop()
+        committed = loop.create_future()
+
+        def wake() -> None:
+            if not committed.done():  # the request may have been cancelled meanwhile
+                committed.set_result(None)
+
+        def on_done() -> None:
+            try:
+                loop.call_soon_threadsafe(wake)
+            except RuntimeError:  # the loop has closed: nobody waits any more
+                pass
+
+        batch = Batch(dataset, rows, on_done=on_done)
+        self._enqueue(batch)
+        await committed
+        batch.result()
+
+    def _enqueue(self, batch: Batch) -> None:
         with self._cond:
             self._queue.append(batch)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="binanno-writer", daemon=True)
                 self._thread.start()
             self._cond.notify()
-        batch.done.wait()
-        if batch.error is not None:
-            # A copy per request: the one exception object raised in many threads would collect their tracebacks.
-            try:
-                error = copy.copy(batch.error)
-            except Exception:  # an exception class that can't be rebuilt from its args
-                raise batch.error from None
-            raise error from batch.error
 
     def stop(self) -> None:
         """Write what waits, then end the thread (a later ``submit`` starts a new one)."""
@@ -110,3 +139,5 @@ class GroupWriter:
                 batch.error = e
         for batch in group:
             batch.done.set()
+            if batch.on_done is not None:
+                batch.on_done()
