@@ -230,9 +230,9 @@ def simulate_ner(
         out = {**{k: round(scores[k], 4) for k in "prf"},
                "labels": {back[label]: {k: round(v, 4) for k, v in s.items()} for label, s in scores["labels"].items()}}
         guard = getattr(model, "guard", None)
-        if guard is not None:  # why a curve is flat: updates the guard undid, and refits so far
-            out["guard"] = {"held_out": len(guard.keys), "kept": guard.kept, "undone": guard.undone,
-                            "refits": model.refits.done}
+        if guard is not None:  # why a curve is flat: the weights served, updates undone, refits so far
+            out["guard"] = {"held_out": len(guard.keys), "serving": guard.serving, "kept": guard.kept,
+                            "undone": guard.undone, "refits": model.refits.done}
         return out
 
     def shipped(answers: list[Task]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from binanno import Arg, UserError, get_stream, recipe, set_hashes, split_string
 from binanno.components.count import Total, count_records
 from binanno.labels import get_labels, require_labels
+from binanno.learning.guard import served_name
 from binanno.types import Components, Task
 
 from .ner import sentences
@@ -147,8 +148,8 @@ def ner_correct(dataset: str, model: str, source: str, label: list[str] | None =
 
     def on_exit(controller: Any) -> None:
         if output:
-            ner.to_disk(output)
-            print(f"✔ Saved the updated model to {output}")
+            ner.to_disk(output)  # the weights the update guard serves (binanno.learning.guard)
+            print(f"✔ Saved {served_name(ner)} to {output}")
 
     components.update(stream=InOrder(annotate(stream), rescore=rescorer),  # in order, re-annotated after updates
                       update=rescorer.update,  # learns from each batch of corrected sentences
@@ -214,9 +215,11 @@ def pre_annotate(ner: Any, stream: Iterable[Task], batch_size: int = 32) -> Iter
     from binanno.models.patterns import question_base
 
     tokenizer: Any = ner.nlp.tokenizer
+    # The weights being trained, not those the update guard serves: a fix the annotator made shows at once.
+    predict = getattr(ner, "predict_current", ner.predict)
     for batch in batched(stream, batch_size):
         texts = [task.get("text", "") for task in batch]
-        for task, doc, ents in zip(batch, tokenizer.pipe(texts), ner.predict(texts)):
+        for task, doc, ents in zip(batch, tokenizer.pipe(texts), predict(texts)):
             spans = []
             for start, end, label in ents:
                 span = doc.char_span(start, end, alignment_mode="expand")

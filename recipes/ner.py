@@ -7,6 +7,7 @@ from typing import Any, Iterable, Iterator
 from binanno import Arg, get_stream, recipe, split_string
 from binanno.components.preprocess import remove_tokens  # noqa: F401 (Prodigy's prodigy.recipes.ner.remove_tokens)
 from binanno.config import resolve
+from binanno.learning.guard import served_name
 from binanno.progress import LossProgress
 from binanno.types import Components, Task
 
@@ -99,8 +100,8 @@ def ner_teach(dataset: str, model: str, source: str, label: list[str] | None = N
 
     def on_exit(controller: Any) -> None:
         if output:
-            ner.to_disk(output)
-            print(f"✔ Saved the updated model to {output}")
+            ner.to_disk(output)  # the weights the update guard serves (binanno.learning.guard)
+            print(f"✔ Saved {served_name(ner)} to {output}")
 
     return {
         "dataset": dataset,  # where the answers go

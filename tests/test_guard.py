@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy
 import pytest
 from fixtures_ner import LABELS, complete_task, make_sentences, span_answer, trained_ner_dir
 
-from binanno.learning.guard import UpdateGuard, answer_f1
+from binanno.learning.guard import UpdateGuard, answer_f1, paired_chances, served_name
 from binanno.metrics import ner_scores
 from binanno.models.spacy_ner import SpacyNER
 
@@ -45,13 +46,70 @@ def test_an_update_that_hurts_on_held_out_answers_is_rolled_back() -> None:
     model.update([complete_task(t, e) for t, e in sentences[:5]])
     assert len(model.guard.keys) == 5 and model.guard.score(model) == 1.0
     before = weights(model)
-    # Then wrong answers: every true entity rejected, many times over. The guard must undo each step.
+    texts = [t for t, _ in sentences]
+    predicted = model.predict(texts)
+    # Then wrong answers: every true entity rejected, many times over. Each step is shown worse and undone.
     wrong = [span_answer(t, s, e, lab, "reject") for t, ents in sentences[5:] for s, e, lab in ents]
     for _ in range(3):
         model.update(wrong)
     assert (model.guard.kept, model.guard.undone) == (0, 3)
-    assert model.guard.score(model) == 1.0
+    assert model.guard.score(model) == 1.0 and model.guard.serving == "start"
     assert all(numpy.array_equal(a, b) for a, b in zip(before, weights(model)))
+    assert model.predict(texts) == predicted
+    assert served_name(model).startswith("the starting model (no later update scored better")
+
+
+def test_what_is_served_is_what_is_saved_and_the_learner_goes_on(tmp_path: Path) -> None:
+    import spacy
+
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS, learn_rate=0.001, replay=0, dropout=0.0, guard_every=1, guard_size=5)
+    sentences = make_sentences(20, seed=3)
+    model.update([complete_task(t, e) for t, e in sentences[:5]])
+    texts = [t for t, _ in sentences]
+    start = model.predict(texts)
+    # One true entity rejected: the learner changes, but is not shown better (nor worse) on five texts.
+    text, ents = sentences[5]
+    model.update([span_answer(text, *ents[0], "reject")])
+    assert model.guard.serving == "start" and model.guard.undone == 0
+    model.to_disk(tmp_path / "saved")
+    nlp = spacy.load(tmp_path / "saved")
+    assert [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)] == start
+    assert model.predict(texts) == start  # served: the start; the learner keeps what it learnt
+    assert not all(numpy.array_equal(a, b) for a, b in zip(weights(model), weights(SpacyNER.load(str(trained_ner_dir()), LABELS))))
+
+
+def test_the_start_is_served_until_the_learner_is_shown_better_then_the_learner() -> None:
+    # A start that knows one label: taught the other from complete answers, the learner gets better
+    # on the held-out texts, and only once that is shown are its weights the ones predicted with and saved.
+    model = SpacyNER.load("blank:en", LABELS, replay=20, dropout=0.1, seed=0, guard_every=3, guard_size=20)
+    sentences = make_sentences(240, seed=5)
+    texts = [t for t, _ in sentences[:40]]
+    served: list[str] = []
+    for i in range(0, 240, 10):
+        model.update([complete_task(t, e) for t, e in sentences[i:i + 10]])
+        served.append(model.guard.serving)
+        if served[-1] == "start":  # what users get is exactly the start: it predicts nothing
+            assert model.predict(texts) == [[] for _ in texts]
+    assert served[0] == "start" and "learner" in served
+    assert model.guard.kept > 0
+    gold = [e for _, e in sentences[:40]]
+    assert ner_scores(gold, model.predict(texts), LABELS)["f"] > 0.5
+
+
+def test_paired_chances_need_the_texts_to_agree() -> None:
+    rng = numpy.random.default_rng(0)
+    same = numpy.array([[1, 0, 0], [0, 1, 1], [2, 0, 0]] * 10)
+    assert paired_chances(same, same, rng) == (0.0, 0.0)
+    better = same.copy()
+    better[:, 2] = 0  # no misses on any text
+    up, down = paired_chances(better, same, rng)
+    assert up > 0.99 and down == 0.0
+    # One text of thirty better and one worse: no evidence either way.
+    mixed = same.copy()
+    mixed[1] = (1, 0, 0)
+    mixed[2] = (1, 0, 1)
+    up, down = paired_chances(mixed, same, rng)
+    assert up < 0.95 and down < 0.95
 
 
 @pytest.mark.parametrize("settings", [{}, {"update": "beam"}, {"update": "beam", "anchor": 0.02, "rehearse": 10}])

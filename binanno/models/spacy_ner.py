@@ -56,6 +56,7 @@ low model score (as for a new label) can't starve them.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,7 @@ DEFAULTS: dict[str, Any] = {
     "warmup": None,  # accepted spans a new NER with patterns learns before its own candidates are asked (None: 50; 0 pretrained)
     "guard_every": 5,  # one completely annotated text in this many is held out to check updates on (0: no guard)
     "guard_size": 100,  # at most this many held-out texts; later texts are all trained on
+    "guard_confidence": 0.95,  # bootstrap chance on the held-out texts that updates are better (served) or worse (undone)
     # Keeping what a pretrained NER knew (None: on for a pretrained NER, off for a new one; bench/README.md,
     # "NER learning loop, third version"): a new NER knows nothing to keep.
     "update": None,  # "greedy" or "beam": a global objective over the analyses the answers allow (see train_batch)
@@ -285,7 +287,8 @@ class SpacyNER:
         self.optimizer = self._new_optimizer()
         self.rng = random.Random(self.settings["seed"])
         self.memory: dict[int, TextAnswers] = {}
-        self.guard = UpdateGuard(self.settings["guard_every"], self.settings["guard_size"])
+        self.guard = UpdateGuard(self.settings["guard_every"], self.settings["guard_size"],
+                                 self.settings["guard_confidence"], seed=self.settings["seed"])
         self.misaligned: set[tuple[int, Key]] = set()  # answer spans that don't match our tokens
         self.unlearnable = 0  # examples spaCy found no valid moves for (left out of their update)
         self._memory_keys: list[int] = []
@@ -328,8 +331,9 @@ class SpacyNER:
         return cls(nlp, labels, name, pretrained, patterns=patterns, **settings)
 
     def to_disk(self, path: str | Path) -> None:
-        """Save the updated pipeline; ``spacy.load(path)`` loads it."""
-        self.nlp.to_disk(path)
+        """Save the updated pipeline, with the weights the update guard serves; ``spacy.load(path)`` loads it."""
+        with self.served():
+            self.nlp.to_disk(path)
 
     def _set_neg_key(self) -> None:
         # The NER reads the key from moves.cfg when it builds gold states; a loaded pipeline
@@ -447,7 +451,26 @@ class SpacyNER:
         return list(batch)
 
     def predict(self, texts: Iterable[str]) -> list[list[tuple[int, int, str]]]:
-        """Greedy predictions (char start, end, label) for our labels, for evaluation."""
+        """Greedy predictions (char start, end, label) for our labels, for evaluation: with the
+        weights the update guard serves (binanno.learning.guard), as ``to_disk`` saves them."""
+        with self.served():
+            return self.predict_current(texts)
+
+    @contextlib.contextmanager
+    def served(self) -> Iterator[None]:
+        """The weights the update guard serves, put in for the moment (the learner's are put back after)."""
+        if self.guard.served is None:
+            yield
+            return
+        current = self.snapshot()
+        self.restore(self.guard.served)
+        try:
+            yield
+        finally:
+            self.restore(current)
+
+    def predict_current(self, texts: Iterable[str]) -> list[list[tuple[int, int, str]]]:
+        """``predict`` with the weights being trained (what the next questions come from)."""
         keep = set(self.pre) | {self.ner_name}
         disable = [n for n in self.nlp.pipe_names if n not in keep]
         labels = set(self.labels)
