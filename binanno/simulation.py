@@ -231,8 +231,8 @@ def simulate_ner(
                "labels": {back[label]: {k: round(v, 4) for k, v in s.items()} for label, s in scores["labels"].items()}}
         guard = getattr(model, "guard", None)
         if guard is not None:  # why a curve is flat: the weights served, updates undone, refits so far
-            out["guard"] = {"held_out": len(guard.keys), "serving": guard.serving, "kept": guard.kept,
-                            "undone": guard.undone, "refits": model.refits.done}
+            out["guard"] = {"held_out": len(guard.keys), "serving": guard.serving, "worse": round(guard.chances[1], 3),
+                            "kept": guard.kept, "undone": guard.undone, "refits": model.refits.done}
         return out
 
     def shipped(answers: list[Task]) -> dict[str, Any]:
