@@ -308,3 +308,19 @@ def test_fifty_async_saves_at_once_are_all_stored_once(db_target: str) -> None:
         assert "bad" not in db.datasets()
     finally:
         db.close()
+
+
+def test_a_dataset_dropped_by_another_process_is_made_again_by_the_next_save(db_target: str) -> None:
+    # The writer remembers dataset ids (a query less per group commit): a drop elsewhere must not
+    # send later answers to a dataset that is gone.
+    server, other = Database(db_target), Database(db_target)
+    try:
+        server.add_answers("ds", [{"text": "before", "answer": "accept"}])
+        assert other.drop("ds") == 1
+        server.add_answers("ds", [{"text": "after", "answer": "accept"}])
+        assert [t["text"] for t in other.get_answers("ds")] == ["after"]
+        asyncio.run(server.add_answers_async("ds", [{"text": "later", "answer": "reject"}]))
+        assert other.count("ds") == 2
+    finally:
+        server.close()
+        other.close()
