@@ -23,7 +23,7 @@ from .db_stats import dataset_stats
 from .group_commit import Batch, GroupWriter
 
 proxy = pw.DatabaseProxy()
-DRIVER_ERRORS = pw.__exception_wrapper__  # the database driver's exceptions as peewee's (pw.IntegrityError, ...)
+DRIVER_ERRORS = pw.__exception_wrapper__  # type: ignore[attr-defined]  # the database driver's exceptions as peewee's (pw.IntegrityError, ...)
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "synchronous": "normal", "busy_timeout": 10000}
 # The key of the PostgreSQL advisory lock that the schema's creation and migration hold.
 SCHEMA_LOCK = 0x62696E616E6E6F  # "binanno"
