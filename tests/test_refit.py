@@ -32,3 +32,11 @@ def test_a_refit_learns_what_single_online_steps_miss() -> None:
         scores[refit], models[refit] = ner_scores(gold, model.predict(texts), LABELS)["f"], model
     assert models[16].refits.done == 2 and models[0].refits.done == 0  # at 16 and 32 answered texts
     assert scores[16] > scores[0] + 0.1, scores
+
+
+def test_a_new_ner_refits_by_default_and_a_pretrained_one_does_not() -> None:
+    from fixtures_ner import trained_ner_dir
+
+    assert SpacyNER.load("blank:en", LABELS).settings["refit"] == 32  # nothing a refit could make it forget
+    assert SpacyNER.load(str(trained_ner_dir()), LABELS).settings["refit"] == 0
+    assert SpacyNER.load("blank:en", LABELS, refit=0).settings["refit"] == 0
