@@ -37,6 +37,6 @@ def test_a_refit_learns_what_single_online_steps_miss() -> None:
 def test_a_new_ner_refits_by_default_and_a_pretrained_one_does_not() -> None:
     from fixtures_ner import trained_ner_dir
 
-    assert SpacyNER.load("blank:en", LABELS).settings["refit"] == 32  # nothing a refit could make it forget
+    assert SpacyNER.load("blank:en", LABELS).settings["refit"] == 8  # nothing a refit could make it forget
     assert SpacyNER.load(str(trained_ner_dir()), LABELS).settings["refit"] == 0
     assert SpacyNER.load("blank:en", LABELS, refit=0).settings["refit"] == 0

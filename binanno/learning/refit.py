@@ -6,8 +6,8 @@ sentences gave F1 0.526 in the loop and 0.681 when `binanno train` trained on th
 (bench/README.md). A refit closes that gap the way `train` does: back to the starting weights,
 a fresh optimizer, several shuffled passes over every remembered text (with the same objective,
 anchor and rehearsal as the online steps), then the online steps go on from there. Refits come
-each time the number of answered texts has grown by ``growth`` (32, 64, 128, ... texts with the
-defaults), so their total cost stays a small multiple of the last one.
+each time the number of answered texts has grown by ``growth`` (8, 16, 32, ... texts for a new
+NER), so their total cost stays a small multiple of the last one.
 
 Measured (bench/README.md, "NER from a start model that is already good"): with 4 passes in
 steps of 32 texts a refit changed nothing (SEC from a good start, 3 seeds: 0.757 / 0.747 / 0.755
@@ -15,7 +15,9 @@ against 0.767 / 0.759 / 0.754); with ``binanno train``'s 10 passes in steps of 8
 reaches what `train` gets from the same answers (SEC by hand, 160 sentences: 0.790 in the loop,
 0.789 trained, 0.746 without refits). On by default for a new NER (``blank:LANG``), which has nothing
 a refit could make it forget: with patterns and ner.teach's defaults its in-loop F1 at 20 minutes went
-from 0.000 to 0.459 on BTC (3 seeds), and on SEC filings from 0.005 to 0.387 at 50. Off for a pretrained
+from 0.000 to 0.459 on BTC (3 seeds), and on SEC filings from 0.005 to 0.387 at 50. The first refit at
+8 texts rather than 32: on SEC (long sentences, 20-30 s a corrected one) 32 texts took more than 20
+minutes, and F1 there went from 0.000 to 0.693 (BTC and WNUT 17 within their seed noise). Off for a pretrained
 NER: on BTC tweets from en_core_web_sm it was behind at 60 minutes (median 0.553 against 0.576, ahead at
 20: 0.300 against 0.228) and each refit costs as much as a `train` run on every answer so far.
 """

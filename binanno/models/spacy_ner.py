@@ -109,10 +109,11 @@ DEFAULTS: dict[str, Any] = {
     "rehearse": None,  # unanswered texts labelled by the starting model mixed into each update (binanno.learning.rehearsal)
     "rehearse_confidence": 0.5,  # the starting model's entities kept for rehearsal: beam probability at least this
     "trust": None,  # scale anchor and rehearsal by the share of the starting model's sure entities the answers confirm (binanno.learning.trust)
-    "refit": None,  # answered texts at the first refit from the starting weights, then at each doubling (0: none; None: 32 for a new NER, none for a pretrained one; binanno.learning.refit)
+    "refit": None,  # answered texts at the first refit from the starting weights, then at each doubling (0: none; None: 8 for a new NER, none for a pretrained one; binanno.learning.refit)
     "refit_epochs": 10,  # passes over every remembered text in a refit (as binanno train; 4 x 32 changed nothing measurable)
     "refit_batch": 8,  # remembered texts per step in a refit (rehearsal texts come on top)
     "refit_anchor": False,  # whether refit steps are pulled towards the starting weights too (rehearsal always is on)
+    "refit_average": False,  # end a refit on the average of its steps' weights (thinc's use_averages), not its last step's
     "average": 0.0,  # predict with a moving average of the online weights, this much old average per update (0: off; binanno.learning.average)
 }
 
@@ -120,7 +121,8 @@ DEFAULTS: dict[str, Any] = {
 KEEP = {"update": ("beam", "greedy"), "anchor": (0.05, 0.0), "rehearse": (20, 0), "trust": (True, False),
         # A new NER has nothing a refit could make it forget, and online steps alone leave it far behind
         # `binanno train` on the same answers (SEC, 158 corrected sentences: F1 0.09 in the loop, 0.78 trained).
-        "refit": (0, 32)}
+        # From 8 texts, not 32: SEC's first refit came after 20 annotator minutes (F1 0.000 there, 0.693 now).
+        "refit": (0, 8)}
 
 Key = tuple[int, int, str]  # character start, end, label
 Silver = tuple[list[tuple[int, int, str]], list[int]]  # the starting model's sure entities (token offsets) and "O" tokens
@@ -347,11 +349,22 @@ class SpacyNER:
         self.nlp.config["components"][self.ner_name]["incorrect_spans_key"] = key
         self.neg_key: str = key
 
-    def _new_optimizer(self) -> Any:
+    def _new_optimizer(self, averages: bool = False) -> Any:
         from thinc.api import Adam
 
         lr = self.settings["learn_rate"] or (0.001 if self.pretrained else 0.003)
-        return Adam(lr, L2=self.settings["l2"], grad_clip=self.settings["grad_clip"], use_averages=False)
+        return Adam(lr, L2=self.settings["l2"], grad_clip=self.settings["grad_clip"], use_averages=averages)
+
+    def _take_averages(self) -> None:
+        """Set every weight the optimizer kept an average of to that average, and stop averaging."""
+        averages = self.optimizer.averages or {}
+        for _, proc in self.nlp.pipeline:
+            model = getattr(proc, "model", None)
+            for node in model.walk() if model is not None else ():
+                for name in node.param_names:
+                    if (node.id, name) in averages and node.has_param(name):
+                        node.set_param(name, averages[(node.id, name)].copy())
+        self.optimizer.averages = None
 
     def _pre_components(self) -> list[str]:
         """Components to run before the NER when scoring.
@@ -702,13 +715,15 @@ class SpacyNER:
         """Retrain from the starting weights on every remembered text (binanno.learning.refit); returns the loss."""
         assert self._origin is not None
         self.restore(self._origin)
-        self.optimizer = self._new_optimizer()
+        self.optimizer = self._new_optimizer(averages=bool(self.settings["refit_average"]))
         keys, size, loss = list(self._memory_keys), max(1, int(self.settings["refit_batch"])), 0.0
         for _ in range(int(self.settings["refit_epochs"])):
             self.rng.shuffle(keys)
             for i in range(0, len(keys), size):
                 examples = [eg for k in keys[i : i + size] if (eg := self.example(k)) is not None]
                 loss += self.train_batch(examples + self._rehearsed(), anchored=self.settings["refit_anchor"])
+        if self.settings["refit_average"]:
+            self._take_averages()
         return loss
 
     def _silver(self, texts: list[str]) -> list[Silver]:
