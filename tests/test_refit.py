@@ -40,3 +40,14 @@ def test_a_new_ner_refits_by_default_and_a_pretrained_one_does_not() -> None:
     assert SpacyNER.load("blank:en", LABELS).settings["refit"] == 8  # nothing a refit could make it forget
     assert SpacyNER.load(str(trained_ner_dir()), LABELS).settings["refit"] == 0
     assert SpacyNER.load("blank:en", LABELS, refit=0).settings["refit"] == 0
+
+
+def test_a_refit_can_end_on_the_average_of_its_steps() -> None:
+    pool, evaluation = make_sentences(48, seed=3), make_sentences(30, seed=17)
+    texts, gold = [t for t, _ in evaluation], [e for _, e in evaluation]
+    model = SpacyNER.load("blank:en", LABELS, replay=0, seed=0, refit=16, guard_every=0, refit_average=True)
+    tasks = [complete_task(t, e) for t, e in pool]
+    for i in range(0, len(tasks), 8):
+        model.update(tasks[i : i + 8])
+    assert model.refits.done == 2 and model.optimizer.averages is None  # online steps go on without averaging
+    assert ner_scores(gold, model.predict(texts), LABELS)["f"] > 0.5

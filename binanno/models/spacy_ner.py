@@ -358,12 +358,7 @@ class SpacyNER:
     def _take_averages(self) -> None:
         """Set every weight the optimizer kept an average of to that average, and stop averaging."""
         averages = self.optimizer.averages or {}
-        for _, proc in self.nlp.pipeline:
-            model = getattr(proc, "model", None)
-            for node in model.walk() if model is not None else ():
-                for name in node.param_names:
-                    if (node.id, name) in averages and node.has_param(name):
-                        node.set_param(name, averages[(node.id, name)].copy())
+        self.restore([(node, name, averages[(node.id, name)]) for node, name, _ in self._weights() if (node.id, name) in averages])
         self.optimizer.averages = None
 
     def _pre_components(self) -> list[str]:
