@@ -113,7 +113,7 @@ DEFAULTS: dict[str, Any] = {
     "refit_epochs": 10,  # passes over every remembered text in a refit (as binanno train; 4 x 32 changed nothing measurable)
     "refit_batch": 8,  # remembered texts per step in a refit (rehearsal texts come on top)
     "refit_anchor": False,  # whether refit steps are pulled towards the starting weights too (rehearsal always is on)
-    "refit_average": False,  # end a refit on the average of its steps' weights (thinc's use_averages), not its last step's
+    "refit_average": True,  # end a refit on the average of its steps' weights (thinc's use_averages), not its last step's (binanno.learning.refit)
     "average": 0.0,  # predict with a moving average of the online weights, this much old average per update (0: off; binanno.learning.average)
 }
 
