@@ -75,6 +75,8 @@ def simulate(args: argparse.Namespace, start: tuple[str, Path], strategy: str, s
            str(start[1]), str(args.data_dir / eval_file), "--label", labels, "--label-map", label_map,
            "--strategy", strategy, "--seed", str(seed), "--minutes", str(args.minutes), "--decisions", "3000",
            "--eval-every", "10" if strategy == "manual" else "50", "--train-at", str(args.minutes), "--output", str(out)]
+    if args.eval_minutes:
+        cmd += ["--eval-minutes", str(args.eval_minutes)]
     print("$", " ".join(cmd[1:]), flush=True)
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return out
@@ -109,6 +111,9 @@ def main() -> None:
     parser.add_argument("--strategies", default="default,manual")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--eval-minutes", type=float, default=2.0,
+                        help="also score every this many annotator minutes (0: by decisions only, as before 2026-12-07): "
+                             "50 corrected tweets take 12 minutes, so a 20-minute point could be 10 minutes old")
     parser.add_argument("--set", default="{}", help="JSON object of SpacyNER settings for the runs")
     parser.add_argument("--tag", default="base", help="word in the curve file names")
     parser.add_argument("--jobs", type=int, default=2)

@@ -57,6 +57,7 @@ def run(
     train_at: Iterable[float] = (),
     train: Callable[[list[Task]], dict[str, Any]] | None = None,
     answers_path: str | None = None,
+    eval_minutes: float | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Serve ``questions`` through the real controller, answer them with ``annotate``, yield scores.
 
@@ -68,8 +69,10 @@ def run(
     is repeatable and asks what the server would ask an annotator who answers every few seconds.
 
     ``annotate`` returns the answered task and the annotator seconds it cost. The first
-    record is the starting model (0 decisions); then one every ``eval_every`` decisions and a
-    last one at ``decisions``, after ``minutes`` of annotator time, or when the questions run
+    record is the starting model (0 decisions); then one every ``eval_every`` decisions, one
+    each time the annotator's clock passes another ``eval_minutes`` (records as far apart in
+    time for every question type: 50 corrected tweets take 12 minutes, 50 yes/no questions 2.5),
+    and a last one at ``decisions``, after ``minutes`` of annotator time, or when the questions run
     out. A question asked before (same task hash) is not asked again, as in the server.
 
     With ``train``, the first record at or after each of the ``train_at`` annotator minutes
@@ -88,6 +91,10 @@ def run(
         raise UserError("--decisions, --eval-every and --batch-size must be at least 1")
     if minutes is not None and minutes <= 0:
         raise UserError("--minutes must be more than 0")
+    if eval_minutes is not None and eval_minutes <= 0:
+        raise UserError("--eval-minutes must be more than 0")
+    every = eval_minutes * 60 if eval_minutes else float("inf")
+    next_eval = every
     budget = minutes * 60 if minutes is not None else float("inf")
     start = time.perf_counter()
     counts = {"accept": 0, "reject": 0}
@@ -132,7 +139,9 @@ def run(
                     answers.append(answered)
                     n += 1
                     done = n >= decisions or seconds >= budget
-                    if n % eval_every == 0 or done:
+                    if n % eval_every == 0 or done or seconds >= next_eval:
+                        while next_eval <= seconds:
+                            next_eval += every
                         controller.receive_answers(answers, "annotator")
                         answers = []
                         controller.wait_idle()
@@ -200,6 +209,7 @@ def simulate_ner(
     base_model: str | None = None,
     anchors: float = 0.0,
     answers_path: str | None = None,
+    eval_minutes: float | None = None,
     **sorter_options: Any,
 ) -> Iterator[dict[str, Any]]:
     """Simulate ``ner.teach`` (or manual annotation) on ``pool``, scoring on ``eval_set``.
@@ -262,7 +272,7 @@ def simulate_ner(
             return {**task, "answer": "accept"}, costs.manual(len(task["text"].split()), len(task["spans"]))
 
         return run(model.update, sentences, by_hand, evaluate, decisions, eval_every, batch_size, minutes,
-                   train_at=train_at, train=train, answers_path=answers_path)
+                   train_at=train_at, train=train, answers_path=answers_path, eval_minutes=eval_minutes)
 
     def annotate(question: Task) -> tuple[Task, float]:
         truth = entities[question["_input_hash"]]
@@ -296,7 +306,7 @@ def simulate_ner(
         rescorer = Rescorer(model, model.update)
         questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, "rescore": rescorer, **sorter_options})
     return run(rescorer.update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes,
-               train_at=train_at, train=train, answers_path=answers_path)
+               train_at=train_at, train=train, answers_path=answers_path, eval_minutes=eval_minutes)
 
 
 # Text classification ---------------------------------------------------------------------
@@ -316,6 +326,7 @@ def simulate_textcat(
     batch_size: int = 10,
     minutes: float | None = None,
     answers_path: str | None = None,
+    eval_minutes: float | None = None,
     **sorter_options: Any,
 ) -> Iterator[dict[str, Any]]:
     """Simulate ``textcat.teach`` on ``pool`` (examples with an ``accept`` list), scoring on ``eval_set``.
@@ -347,4 +358,4 @@ def simulate_textcat(
     rescorer = Rescorer(model, model.update, getattr(model, "question_scores", None))
     questions = ordered(model(stream), strategy, rng, sorter, **{"seed": seed, "rescore": rescorer, **sorter_options})  # type: ignore[arg-type]
     return run(rescorer.update, questions, annotate, evaluate, decisions, eval_every, batch_size, minutes,
-               answers_path=answers_path)
+               answers_path=answers_path, eval_minutes=eval_minutes)

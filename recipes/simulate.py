@@ -59,6 +59,8 @@ SIMULATION_ARGS: dict[str, Arg] = {
                    converter=float),
     "decisions": Arg(help="Decisions to simulate (sentences for manual)", kind="option", short="n", converter=int),
     "eval_every": Arg(help="Score the model every this many decisions", kind="option", converter=int),
+    "eval_minutes": Arg(help="Also score the model each time the annotator's clock passes another this many minutes",
+                        kind="option", converter=float),
     "seed": Arg(help="Random seed (pool order, random strategy, model)", kind="option", converter=int),
     "output": Arg(help="Write the curve here as JSONL, one record per evaluation", kind="option", short="o"),
     "plot": Arg(help="Draw F1 against annotator time to this PNG (needs binanno[plot])", kind="option"),
@@ -93,7 +95,8 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
                  sorter: str | None = None, decision_cost: float | None = None, explore: float | None = None,
                  minutes: float | None = None, cost_base: float | None = None, cost_token: float | None = None,
                  cost_entity: float | None = None, cost_edit: float | None = None, train_at: list[str] | None = None,
-                 cost_option: float | None = None, anchors: float | None = None, answers: str | None = None) -> None:
+                 cost_option: float | None = None, anchors: float | None = None, answers: str | None = None,
+                 eval_minutes: float | None = None) -> None:
     """Run ner.teach's stream and updates with an annotator who answers from gold entities.
 
     A yes/no question is accepted when its span and label match a gold entity exactly; a
@@ -130,7 +133,7 @@ def ner_simulate(model: str, pool: str, eval: str, label: list[str] | None = Non
                            eval_every=eval_every, seed=seed, costs=costs, sorter=sorter or settings["sorter"],
                            batch_size=batch_size, minutes=minutes, train_at=marks, base_model=model,
                            anchors=settings["anchors"] if anchors is None else anchors, answers_path=answers,
-                           explore=settings["explore"] if explore is None else explore)
+                           explore=settings["explore"] if explore is None else explore, eval_minutes=eval_minutes)
     extra = {"anchors": anchors} if anchors else {}
     write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model, **extra})
     if plot and output:
@@ -146,7 +149,7 @@ def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None =
                      decisions: int = 500, eval_every: int = 50, seed: int = 0, output: str | None = None,
                      plot: str | None = None, batch_size: int = 10, sorter: str | None = None,
                      decision_cost: float | None = None, exclusive: bool = False, explore: float | None = None,
-                     minutes: float | None = None, answers: str | None = None) -> None:
+                     minutes: float | None = None, answers: str | None = None, eval_minutes: float | None = None) -> None:
     """Run textcat.teach's stream and updates with an annotator who answers from gold labels.
 
     POOL and EVAL are JSONL with text and label (or an accept list), or label<TAB>text
@@ -177,7 +180,7 @@ def textcat_simulate(model: str, pool: str, eval: str, label: list[str] | None =
                                eval_every=eval_every, seed=seed, costs=_costs(decision=decision_cost),
                                sorter=sorter or settings["sorter"], batch_size=batch_size, minutes=minutes,
                                answers_path=answers, explore=settings["explore"] if explore is None else explore,
-                               **({"pool_size": settings["pool_size"]} if (sorter or settings["sorter"]) == "pool" else {}))
+                               eval_minutes=eval_minutes, **({"pool_size": settings["pool_size"]} if (sorter or settings["sorter"]) == "pool" else {}))
     write_curve(records, output, {"strategy": strategy, "seed": seed, "model": model})
     if plot and output:
         _plot(output, plot)

@@ -39,7 +39,7 @@ def ner_weights(model: SpacyNER) -> list[numpy.ndarray]:
 
 
 def test_the_model_holds_the_average_and_trains_the_raw_weights() -> None:
-    model = SpacyNER.load(str(trained_ner_dir()), LABELS, average=0.5, replay=0, guard_every=0)
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS, average=0.5, replay=0, guard_every=0, refit=0)  # online steps only
     nodes = [(node, name) for node in model.ner.model.walk() for name in node.param_names if node.has_param(name)]
     start = ner_weights(model)
     sentences = make_sentences(30, seed=5)

@@ -40,7 +40,9 @@ def test_guard_holds_out_every_nth_complete_text_up_to_its_size() -> None:
 
 
 def test_updates_that_hurt_on_held_out_answers_are_not_served_and_then_rolled_back() -> None:
-    model = SpacyNER.load(str(trained_ner_dir()), LABELS, learn_rate=0.01, replay=0, dropout=0.0, guard_every=1, guard_size=5)
+    # Online steps only (refit=0), so that each update is one step of the guard's patience.
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS, learn_rate=0.01, replay=0, dropout=0.0, guard_every=1, guard_size=5,
+                          refit=0)
     sentences = make_sentences(20, seed=3)
     # Five held-out texts, answered completely and correctly (the model gets them right).
     model.update([complete_task(t, e) for t, e in sentences[:5]])
@@ -60,6 +62,19 @@ def test_updates_that_hurt_on_held_out_answers_are_not_served_and_then_rolled_ba
     assert (model.guard.kept, model.guard.undone) == (0, 1) and model.guard.serving == "learner"
     assert model.guard.score(model) == 1.0
     assert all(numpy.array_equal(a, b) for a, b in zip(before, weights(model)))
+
+
+def test_a_refit_on_wrong_answers_is_not_served() -> None:
+    # Refits are on for a pretrained NER too: one on answers that contradict what it gets right is judged
+    # on the held-out answers like any online step.
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS, learn_rate=0.01, replay=0, dropout=0.0, guard_every=1, guard_size=5)
+    sentences = make_sentences(20, seed=3)
+    model.update([complete_task(t, e) for t, e in sentences[:5]])
+    texts = [t for t, _ in sentences]
+    predicted = model.predict(texts)
+    wrong = [span_answer(t, s, e, lab, "reject") for t, ents in sentences[5:] for s, e, lab in ents]
+    model.update(wrong)
+    assert model.refits.done == 1 and model.guard.serving == "start" and model.predict(texts) == predicted
 
 
 def test_what_is_served_is_what_is_saved_and_the_learner_goes_on(tmp_path: Path) -> None:

@@ -191,6 +191,17 @@ def test_minutes_budget_stops_the_run() -> None:
     assert records[-1]["seconds"] == 30.0 and records[-1]["decisions"] == 10
 
 
+def test_eval_minutes_scores_the_model_as_often_in_annotator_time_whatever_the_question() -> None:
+    pool, eval_set = gold_tasks(40, seed=15), gold_tasks(5, seed=16)
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS)
+    records = list(simulate_ner(model, pool, eval_set, {lab: lab for lab in LABELS}, "uncertain", decisions=1000,
+                                eval_every=1000, minutes=1.0, eval_minutes=0.25, costs=Costs(decision=4.0)))
+    # 4 s a decision: a record at each quarter minute passed (16, 32, 48 s), and the last at 60 s.
+    assert [r["seconds"] for r in records] == [0.0, 16.0, 32.0, 48.0, 60.0]
+    with pytest.raises(UserError, match="--eval-minutes"):
+        next(run(model.update, [], lambda t: (t, 1.0), dict, decisions=1, eval_every=1, eval_minutes=0))
+
+
 def test_train_at_scores_the_model_binanno_train_makes_from_the_answers_so_far(tmp_path: Path) -> None:
     pool = write_conll(tmp_path / "pool.conll", gold_tasks(40, seed=17))
     eval_file = write_conll(tmp_path / "eval.conll", gold_tasks(10, seed=18))

@@ -21,9 +21,14 @@ minutes, and F1 there went from 0.000 to 0.693 (BTC and WNUT 17 within their see
 the running average of its steps' weights (``refit_average``, spaCy's ``use_averages``), not on its last
 step's: a refit is a fresh training run whose final weights vary (BTC seed 0 fell from 0.55 to 0.35 after
 the refit at 256 texts); with the average, ner.teach's defaults on a new NER went from 0.693 / 0.727 to
-0.722 / 0.770 at 20 / 60 minutes on SEC and from 0.427 / 0.387 to 0.477 / 0.449 on BTC (3 seeds). Off for a pretrained
-NER: on BTC tweets from en_core_web_sm it was behind at 60 minutes (median 0.553 against 0.576, ahead at
-20: 0.300 against 0.228) and each refit costs as much as a `train` run on every answer so far.
+0.722 / 0.770 at 20 / 60 minutes on SEC and from 0.427 / 0.387 to 0.477 / 0.449 on BTC (3 seeds).
+
+A pretrained NER refits too, from the weights it was loaded with, rehearsing what they found
+(binanno.learning.rehearsal), as its online steps do. It was off for one (without the average, BTC
+tweets from en_core_web_sm were behind at 60 minutes: 0.553 against 0.576). With the first refit
+at 8 texts and the average, ner.teach's defaults from en_core_web_sm, 3 seeds, at 20 / 60 minutes:
+BTC 0.373 / 0.496 -> 0.419 / 0.575, SEC 0.561 / 0.693 -> 0.573 / 0.738, WNUT 17 0.195 / 0.202 ->
+0.182 / 0.208; a simulated hour took 173-210 s of wall time instead of 148-196 s (bench/README.md).
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ DEFAULTS: dict[str, Any] = {
     "rehearse": None,  # unanswered texts labelled by the starting model mixed into each update (binanno.learning.rehearsal)
     "rehearse_confidence": 0.5,  # the starting model's entities kept for rehearsal: beam probability at least this
     "trust": None,  # scale anchor and rehearsal by the share of the starting model's sure entities the answers confirm (binanno.learning.trust)
-    "refit": None,  # answered texts at the first refit from the starting weights, then at each doubling (0: none; None: 8 for a new NER, none for a pretrained one; binanno.learning.refit)
+    "refit": 8,  # answered texts at the first refit from the starting weights, then at each doubling (0: none; binanno.learning.refit)
     "refit_epochs": 10,  # passes over every remembered text in a refit (as binanno train; 4 x 32 changed nothing measurable)
     "refit_batch": 8,  # remembered texts per step in a refit (rehearsal texts come on top)
     "refit_anchor": False,  # whether refit steps are pulled towards the starting weights too (rehearsal always is on)
@@ -118,11 +118,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # What None means for a pretrained NER and for a new one.
-KEEP = {"update": ("beam", "greedy"), "anchor": (0.05, 0.0), "rehearse": (20, 0), "trust": (True, False),
-        # A new NER has nothing a refit could make it forget, and online steps alone leave it far behind
-        # `binanno train` on the same answers (SEC, 158 corrected sentences: F1 0.09 in the loop, 0.78 trained).
-        # From 8 texts, not 32: SEC's first refit came after 20 annotator minutes (F1 0.000 there, 0.693 now).
-        "refit": (0, 8)}
+KEEP = {"update": ("beam", "greedy"), "anchor": (0.05, 0.0), "rehearse": (20, 0), "trust": (True, False)}
 
 Key = tuple[int, int, str]  # character start, end, label
 Silver = tuple[list[tuple[int, int, str]], list[int]]  # the starting model's sure entities (token offsets) and "O" tokens
