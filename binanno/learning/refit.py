@@ -27,8 +27,11 @@ A pretrained NER refits too, from the weights it was loaded with, rehearsing wha
 (binanno.learning.rehearsal), as its online steps do. It was off for one (without the average, BTC
 tweets from en_core_web_sm were behind at 60 minutes: 0.553 against 0.576). With the first refit
 at 8 texts and the average, ner.teach's defaults from en_core_web_sm, 3 seeds, at 20 / 60 minutes:
-BTC 0.373 / 0.496 -> 0.419 / 0.575, SEC 0.561 / 0.693 -> 0.573 / 0.738, WNUT 17 0.195 / 0.202 ->
-0.182 / 0.208; a simulated hour took 173-210 s of wall time instead of 148-196 s (bench/README.md).
+BTC 0.373 / 0.548 -> 0.419 / 0.534 (the mean of the last ten minutes level: 0.536 / 0.535), SEC
+0.561 / 0.694 -> 0.573 / 0.730, WNUT 17 0.195 / 0.196 -> 0.182 / 0.210, and WNUT 17's worst dip below
+the start -0.043 -> -0.019; manual annotation in the loop gains far more (BTC 0.441 -> 0.549 at 20
+minutes, SEC 0.533 -> 0.687). A simulated hour took 173-210 s of wall time instead of 148-196 s
+(bench/README.md, "Refits for every NER").
 """
 
 from __future__ import annotations
