@@ -65,9 +65,9 @@ def test_updates_that_hurt_on_held_out_answers_are_not_served_and_then_rolled_ba
 
 
 def test_a_refit_on_wrong_answers_is_not_served() -> None:
-    # Refits are on for a pretrained NER too: one on answers that contradict what it gets right is judged
-    # on the held-out answers like any online step.
-    model = SpacyNER.load(str(trained_ner_dir()), LABELS, learn_rate=0.01, replay=0, dropout=0.0, guard_every=1, guard_size=5)
+    # A refit on answers that contradict what the model gets right is judged on the held-out answers like any online step.
+    model = SpacyNER.load(str(trained_ner_dir()), LABELS, learn_rate=0.01, replay=0, dropout=0.0, guard_every=1, guard_size=5,
+                          refit=8)
     sentences = make_sentences(20, seed=3)
     model.update([complete_task(t, e) for t, e in sentences[:5]])
     texts = [t for t, _ in sentences]

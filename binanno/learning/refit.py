@@ -23,9 +23,10 @@ step's: a refit is a fresh training run whose final weights vary (BTC seed 0 fel
 the refit at 256 texts); with the average, ner.teach's defaults on a new NER went from 0.693 / 0.727 to
 0.722 / 0.770 at 20 / 60 minutes on SEC and from 0.427 / 0.387 to 0.477 / 0.449 on BTC (3 seeds).
 
-A pretrained NER refits too, from the weights it was loaded with, rehearsing what they found
-(binanno.learning.rehearsal), as its online steps do. It was off for one (without the average, BTC
-tweets from en_core_web_sm were behind at 60 minutes: 0.553 against 0.576). With the first refit
+A pretrained NER refits from the weights it was loaded with, rehearsing what they found
+(binanno.learning.rehearsal), as its online steps do; off by default (``refit`` 8 turns it on): in the
+server a refit on hundreds of answers holds the worker for seconds, the look-ahead ran dry and one round
+trip waited 15 s (bench/bench_latency.py --answers 1000; p95 30 ms). With the first refit
 at 8 texts and the average, ner.teach's defaults from en_core_web_sm, 3 seeds, at 20 / 60 minutes:
 BTC 0.373 / 0.548 -> 0.419 / 0.534 (the mean of the last ten minutes level: 0.536 / 0.535), SEC
 0.561 / 0.694 -> 0.573 / 0.730, WNUT 17 0.195 / 0.196 -> 0.182 / 0.210, and WNUT 17's worst dip below

@@ -109,7 +109,7 @@ DEFAULTS: dict[str, Any] = {
     "rehearse": None,  # unanswered texts labelled by the starting model mixed into each update (binanno.learning.rehearsal)
     "rehearse_confidence": 0.5,  # the starting model's entities kept for rehearsal: beam probability at least this
     "trust": None,  # scale anchor and rehearsal by the share of the starting model's sure entities the answers confirm (binanno.learning.trust)
-    "refit": 8,  # answered texts at the first refit from the starting weights, then at each doubling (0: none; binanno.learning.refit)
+    "refit": None,  # answered texts at the first refit from the starting weights, then at each doubling (0: none; None: 8 for a new NER, none for a pretrained one; binanno.learning.refit)
     "refit_epochs": 10,  # passes over every remembered text in a refit (as binanno train; 4 x 32 changed nothing measurable)
     "refit_batch": 8,  # remembered texts per step in a refit (rehearsal texts come on top)
     "refit_anchor": False,  # whether refit steps are pulled towards the starting weights too (rehearsal always is on)
@@ -118,7 +118,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # What None means for a pretrained NER and for a new one.
-KEEP = {"update": ("beam", "greedy"), "anchor": (0.05, 0.0), "rehearse": (20, 0), "trust": (True, False)}
+KEEP = {"update": ("beam", "greedy"), "anchor": (0.05, 0.0), "rehearse": (20, 0), "trust": (True, False),
+        # Off for a pretrained NER: it lifts ner.teach's default on BTC and SEC at 20 minutes (bench/README.md,
+        # "Refits for every NER"), but in the server a refit on hundreds of answers holds the worker for
+        # seconds, the look-ahead runs dry, and a round trip waited 15 s (bench_latency.py --answers 1000).
+        "refit": (0, 8)}
 
 Key = tuple[int, int, str]  # character start, end, label
 Silver = tuple[list[tuple[int, int, str]], list[int]]  # the starting model's sure entities (token offsets) and "O" tokens
