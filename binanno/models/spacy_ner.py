@@ -119,6 +119,9 @@ DEFAULTS: dict[str, Any] = {
 
 # What None means for a pretrained NER and for a new one.
 KEEP = {"update": ("beam", "greedy"), "anchor": (0.05, 0.0), "rehearse": (20, 0), "trust": (True, False),
+        # On for a new NER, which has nothing a refit could make it forget: online steps alone leave it far behind
+        # `binanno train` on the same answers (SEC, 158 corrected sentences: F1 0.09 in the loop, 0.78 trained);
+        # from 8 texts, not 32: SEC's first refit came after 20 annotator minutes (F1 0.000 there, 0.693 then).
         # Off for a pretrained NER: it lifts ner.teach's default on BTC and SEC at 20 minutes (bench/README.md,
         # "Refits for every NER"), but in the server a refit on hundreds of answers holds the worker for
         # seconds, the look-ahead runs dry, and a round trip waited 15 s (bench_latency.py --answers 1000).
